@@ -16,6 +16,7 @@ OBJS = \
 	src/guc.o \
 	src/identity.o \
 	src/objaccess.o \
+	src/sqlfuncs.o \
 	src/utility.o
 
 DATA = $(wildcard $(EXTENSION)--*.sql)
@@ -31,6 +32,9 @@ PG_CFLAGS = -Wall -Wextra -Werror -Wno-unused-parameter -Wno-sign-compare \
 	-Wno-missing-field-initializers -Wno-cast-function-type
 
 PG_CONFIG ?= $(firstword $(wildcard /usr/lib/postgresql/15/bin/pg_config) pg_config)
+# No JIT bitcode: it would need clang at build time and buys nothing here.
+override with_llvm = no
+
 PGXS := $(shell $(PG_CONFIG) --pgxs)
 include $(PGXS)
 

@@ -1,0 +1,684 @@
+/*-------------------------------------------------------------------------
+ *
+ * audit.c
+ *		The audit trail: a queue in shared memory and the background worker
+ *		that writes it to agent_guard.audit_log in the audit database.
+ *
+ * A backend that reaches a decision fills a free slot, wakes the worker and
+ * waits, up to agent_guard.audit_timeout, until the worker reports that the
+ * row is committed.  The worker commits in its own transaction, so the row
+ * survives the agent's rollback and lands in the audit database whatever
+ * database the agent is in.  If the record cannot be made durable (no
+ * worker, a full queue, a failed insert, the timeout), ag_audit_write()
+ * returns false, the record goes to the server log as one JSON line, and
+ * the caller refuses the statement: the guard fails closed.
+ *
+ * Locking: AgAuditShared->lock (exclusive) protects every slot's state and
+ * contents and the worker fields.  A backend owns a slot's contents from
+ * FREE to FILLED and again once the slot is DONE; the worker owns it while
+ * WRITING.  A backend that gives up waiting clears 'waiting', and the
+ * worker then frees the slot itself.  The condition variable is broadcast
+ * whenever slots become DONE or FREE.
+ *
+ * Memory: the worker copies a batch out of shared memory into a loop
+ * context that is reset after every batch.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access/xact.h"
+#include "catalog/pg_type.h"
+#include "commands/dbcommands.h"
+#include "executor/spi.h"
+#include "mb/pg_wchar.h"
+#include "miscadmin.h"
+#include "pgstat.h"
+#include "postmaster/bgworker.h"
+#include "postmaster/interrupt.h"
+#include "storage/condition_variable.h"
+#include "storage/ipc.h"
+#include "storage/latch.h"
+#include "storage/lwlock.h"
+#include "storage/shmem.h"
+#include "tcop/tcopprot.h"
+#include "utils/acl.h"
+#include "utils/array.h"
+#include "utils/builtins.h"
+#include "utils/guc.h"
+#include "utils/json.h"
+#include "utils/memutils.h"
+#include "utils/snapmgr.h"
+#include "utils/timestamp.h"
+
+#include "agent_guard.h"
+
+#define AG_NSLOTS			64
+#define AG_SLOT_DATA		16384
+#define AG_MAX_FIELD		1024	/* cap for every field but the statements */
+#define AG_NO_FIELD			0xFFFFFFFF
+
+typedef enum AgSlotState
+{
+	AG_SLOT_FREE = 0,
+	AG_SLOT_FILLED,				/* waiting for the worker */
+	AG_SLOT_WRITING,			/* the worker is writing it */
+	AG_SLOT_DONE_OK,			/* committed */
+	AG_SLOT_DONE_FAILED			/* could not be written; logged */
+} AgSlotState;
+
+typedef enum AgField
+{
+	AGF_DATABASE = 0,
+	AGF_SESSION_ROLE,
+	AGF_EFFECTIVE_ROLE,
+	AGF_CLIENT_ADDR,
+	AGF_APPLICATION_NAME,
+	AGF_COMMAND_TAG,
+	AGF_STATEMENT,
+	AGF_TOP_STATEMENT,
+	AGF_OBJECTS,				/* nobjects NUL-terminated strings */
+	AGF_VERDICT,
+	AGF_RULE,
+	AGF_REASON,
+	AGF__COUNT
+} AgField;
+
+static const char *const ag_field_names[AGF__COUNT] = {
+	"database_name", "session_role", "effective_role", "client_addr",
+	"application_name", "command_tag", "statement", "top_statement",
+	"objects", "verdict", "rule", "reason"
+};
+
+typedef struct AgSlot
+{
+	AgSlotState state;
+	bool		waiting;		/* a backend waits for the outcome */
+	TimestampTz logged_at;
+	int32		backend_pid;
+	int32		nobjects;
+	int64		row_count;		/* -1: unknown */
+	uint32		off[AGF__COUNT];	/* offsets into data, or AG_NO_FIELD */
+	uint32		used;
+	char		data[AG_SLOT_DATA];
+} AgSlot;
+
+typedef struct AgAuditShared
+{
+	LWLock	   *lock;
+	pid_t		worker_pid;		/* 0 when no worker runs */
+	Latch	   *worker_latch;
+	ConditionVariable cv;
+	AgSlot		slots[AG_NSLOTS];
+} AgAuditShared;
+
+static AgAuditShared *ag_shared = NULL;
+static shmem_request_hook_type prev_shmem_request_hook = NULL;
+static shmem_startup_hook_type prev_shmem_startup_hook = NULL;
+
+/* ---------------------------------------------------------------------
+ * Shared memory
+ * ---------------------------------------------------------------------
+ */
+static void
+ag_shmem_request(void)
+{
+	if (prev_shmem_request_hook)
+		prev_shmem_request_hook();
+	RequestAddinShmemSpace(MAXALIGN(sizeof(AgAuditShared)));
+	RequestNamedLWLockTranche("agent_guard", 1);
+}
+
+static void
+ag_shmem_startup(void)
+{
+	bool		found;
+
+	if (prev_shmem_startup_hook)
+		prev_shmem_startup_hook();
+
+	LWLockAcquire(AddinShmemInitLock, LW_EXCLUSIVE);
+	ag_shared = ShmemInitStruct("agent_guard", sizeof(AgAuditShared), &found);
+	if (!found)
+	{
+		memset(ag_shared, 0, sizeof(AgAuditShared));
+		ag_shared->lock = &(GetNamedLWLockTranche("agent_guard"))->lock;
+		ConditionVariableInit(&ag_shared->cv);
+	}
+	LWLockRelease(AddinShmemInitLock);
+}
+
+void
+ag_audit_shmem_request(void)
+{
+	prev_shmem_request_hook = shmem_request_hook;
+	shmem_request_hook = ag_shmem_request;
+	prev_shmem_startup_hook = shmem_startup_hook;
+	shmem_startup_hook = ag_shmem_startup;
+}
+
+void
+ag_audit_register_worker(void)
+{
+	BackgroundWorker worker;
+
+	memset(&worker, 0, sizeof(worker));
+	worker.bgw_flags = BGWORKER_SHMEM_ACCESS |
+		BGWORKER_BACKEND_DATABASE_CONNECTION;
+	worker.bgw_start_time = BgWorkerStart_RecoveryFinished;
+	worker.bgw_restart_time = 5;
+	snprintf(worker.bgw_library_name, BGW_MAXLEN, "agent_guard");
+	snprintf(worker.bgw_function_name, BGW_MAXLEN, "ag_audit_worker_main");
+	snprintf(worker.bgw_name, BGW_MAXLEN, AG_WORKER_TYPE);
+	snprintf(worker.bgw_type, BGW_MAXLEN, AG_WORKER_TYPE);
+	RegisterBackgroundWorker(&worker);
+}
+
+/* ---------------------------------------------------------------------
+ * Records
+ * ---------------------------------------------------------------------
+ */
+
+/*
+ * Copy str into the slot as field f, clipped to maxlen bytes at a character
+ * boundary; a clipped value ends with a note of its full length.
+ */
+static void
+slot_put(AgSlot *slot, AgField f, const char *str, int maxlen)
+{
+	int			len;
+	int			room;
+	char		note[64] = "";
+
+	if (str == NULL)
+	{
+		slot->off[f] = AG_NO_FIELD;
+		return;
+	}
+	len = strlen(str);
+	room = Min(maxlen, (int) (AG_SLOT_DATA - slot->used) - 1);
+	if (len > room)
+	{
+		snprintf(note, sizeof(note), " ... [truncated, %d bytes in all]", len);
+		room -= strlen(note);
+		if (room < 0)
+			room = 0;
+		len = pg_mbcliplen(str, len, room);
+	}
+	slot->off[f] = slot->used;
+	memcpy(slot->data + slot->used, str, len);
+	slot->used += len;
+	strcpy(slot->data + slot->used, note);
+	slot->used += strlen(note) + 1;
+}
+
+static void
+slot_put_objects(AgSlot *slot, List *objects)
+{
+	ListCell   *lc;
+	int			budget = 4 * AG_MAX_FIELD;
+
+	slot->off[AGF_OBJECTS] = slot->used;
+	slot->nobjects = 0;
+	foreach(lc, objects)
+	{
+		const char *obj = lfirst(lc);
+		int			len = strlen(obj);
+
+		if (len + 1 > budget || len + 1 > AG_SLOT_DATA - (int) slot->used)
+			break;
+		memcpy(slot->data + slot->used, obj, len + 1);
+		slot->used += len + 1;
+		budget -= len + 1;
+		slot->nobjects++;
+	}
+}
+
+static const char *
+slot_get(const AgSlot *slot, AgField f)
+{
+	return slot->off[f] == AG_NO_FIELD ? NULL : slot->data + slot->off[f];
+}
+
+/* The client's address as text, NULL for a Unix socket or no client. */
+static char *
+ag_client_addr(void)
+{
+	LOCAL_FCINFO(fcinfo, 0);
+	Datum		addr;
+
+	InitFunctionCallInfoData(*fcinfo, NULL, 0, InvalidOid, NULL, NULL);
+	addr = inet_client_addr(fcinfo);
+	if (fcinfo->isnull)
+		return NULL;
+	return DatumGetCString(DirectFunctionCall1(inet_out, addr));
+}
+
+/* Fill a slot from a record and the session's identity. */
+static void
+ag_fill_slot(AgSlot *slot, const AgAuditRecord *rec, const char *dbname,
+			 const char *session_role, const char *effective_role,
+			 const char *client_addr)
+{
+	int			rest;
+
+	slot->used = 0;
+	slot->logged_at = GetCurrentTimestamp();
+	slot->backend_pid = MyProcPid;
+	slot->row_count = rec->row_count;
+
+	slot_put(slot, AGF_DATABASE, dbname, AG_MAX_FIELD);
+	slot_put(slot, AGF_SESSION_ROLE, session_role, AG_MAX_FIELD);
+	slot_put(slot, AGF_EFFECTIVE_ROLE, effective_role, AG_MAX_FIELD);
+	slot_put(slot, AGF_CLIENT_ADDR, client_addr, AG_MAX_FIELD);
+	slot_put(slot, AGF_APPLICATION_NAME, application_name, AG_MAX_FIELD);
+	slot_put(slot, AGF_COMMAND_TAG, rec->command_tag, AG_MAX_FIELD);
+	slot_put(slot, AGF_VERDICT, ag_verdict_name(rec->verdict), AG_MAX_FIELD);
+	slot_put(slot, AGF_RULE, rec->rule, AG_MAX_FIELD);
+	slot_put(slot, AGF_REASON, rec->reason, AG_MAX_FIELD);
+	slot_put_objects(slot, rec->objects);
+
+	/* The statements share what is left; the judged one comes first. */
+	rest = AG_SLOT_DATA - slot->used - 2;
+	if (rec->top_statement)
+		slot_put(slot, AGF_STATEMENT, rec->statement, rest * 3 / 4);
+	else
+		slot_put(slot, AGF_STATEMENT, rec->statement, rest);
+	slot_put(slot, AGF_TOP_STATEMENT, rec->top_statement,
+			 AG_SLOT_DATA - slot->used - 1);
+}
+
+/* The record as one JSON object, for the server log. */
+static char *
+ag_slot_json(const AgSlot *slot)
+{
+	StringInfoData buf;
+	int			f;
+
+	initStringInfo(&buf);
+	appendStringInfo(&buf, "{\"logged_at\":");
+	escape_json(&buf, timestamptz_to_str(slot->logged_at));
+	appendStringInfo(&buf, ",\"backend_pid\":%d", slot->backend_pid);
+	if (slot->row_count >= 0)
+		appendStringInfo(&buf, ",\"row_count\":" INT64_FORMAT, slot->row_count);
+	for (f = 0; f < AGF__COUNT; f++)
+	{
+		const char *val = slot_get(slot, f);
+
+		if (val == NULL)
+			continue;
+		appendStringInfo(&buf, ",\"%s\":", ag_field_names[f]);
+		if (f == AGF_OBJECTS)
+		{
+			int			i;
+
+			appendStringInfoChar(&buf, '[');
+			for (i = 0; i < slot->nobjects; i++)
+			{
+				if (i > 0)
+					appendStringInfoChar(&buf, ',');
+				escape_json(&buf, val);
+				val += strlen(val) + 1;
+			}
+			appendStringInfoChar(&buf, ']');
+		}
+		else
+			escape_json(&buf, val);
+	}
+	appendStringInfoChar(&buf, '}');
+	return buf.data;
+}
+
+static void
+ag_log_slot(const AgSlot *slot, const char *why)
+{
+	ereport(LOG,
+			(errmsg_internal("agent_guard: audit record not written to agent_guard.audit_log (%s): %s",
+							 why, ag_slot_json(slot))));
+}
+
+/*
+ * Hand a record to the audit worker and wait until it is committed.
+ * Returns true when the row is durable in agent_guard.audit_log; false when
+ * it is not, in which case the record has gone to the server log.
+ */
+bool
+ag_audit_write(const AgAuditRecord *rec)
+{
+	AgSlot	   *slot = NULL;
+	AgSlot	   *local;
+	Latch	   *latch;
+	TimestampTz deadline;
+	AgSlotState outcome = AG_SLOT_FILLED;
+	char	   *dbname;
+	char	   *session_role;
+	char	   *effective_role;
+	char	   *client_addr;
+	int			i;
+
+	/* Everything that may fail or allocate, before taking the lock. */
+	dbname = get_database_name(MyDatabaseId);
+	session_role = GetUserNameFromId(GetSessionUserId(), true);
+	effective_role = GetUserNameFromId(GetUserId(), true);
+	client_addr = ag_client_addr();
+	local = palloc0(sizeof(AgSlot));
+	ag_fill_slot(local, rec, dbname, session_role, effective_role, client_addr);
+
+	if (ag_shared == NULL)
+	{
+		ag_log_slot(local, "shared memory not initialized");
+		return false;
+	}
+
+	deadline = TimestampTzPlusMilliseconds(GetCurrentTimestamp(),
+										   ag_audit_timeout);
+
+	/* Find a free slot; wait for one if the queue is full. */
+	for (;;)
+	{
+		LWLockAcquire(ag_shared->lock, LW_EXCLUSIVE);
+		if (ag_shared->worker_pid == 0)
+		{
+			LWLockRelease(ag_shared->lock);
+			ConditionVariableCancelSleep();
+			ag_log_slot(local, "audit worker not running");
+			return false;
+		}
+		for (i = 0; i < AG_NSLOTS; i++)
+		{
+			if (ag_shared->slots[i].state == AG_SLOT_FREE)
+			{
+				slot = &ag_shared->slots[i];
+				memcpy(slot, local, offsetof(AgSlot, data) + local->used);
+				slot->state = AG_SLOT_FILLED;
+				slot->waiting = true;
+				break;
+			}
+		}
+		latch = ag_shared->worker_latch;
+		LWLockRelease(ag_shared->lock);
+
+		if (slot != NULL)
+			break;
+		if (GetCurrentTimestamp() >= deadline)
+		{
+			ConditionVariableCancelSleep();
+			ag_log_slot(local, "audit queue full");
+			return false;
+		}
+		ConditionVariableTimedSleep(&ag_shared->cv, 100, PG_WAIT_EXTENSION);
+	}
+	ConditionVariableCancelSleep();
+
+	if (latch)
+		SetLatch(latch);
+
+	/* Wait for the worker's commit. */
+	for (;;)
+	{
+		long		remaining;
+
+		LWLockAcquire(ag_shared->lock, LW_EXCLUSIVE);
+		if (slot->state == AG_SLOT_DONE_OK || slot->state == AG_SLOT_DONE_FAILED)
+		{
+			outcome = slot->state;
+			slot->state = AG_SLOT_FREE;
+			slot->waiting = false;
+		}
+		else if (GetCurrentTimestamp() >= deadline)
+		{
+			/* Give up; the worker frees the slot when it gets to it. */
+			slot->waiting = false;
+		}
+		LWLockRelease(ag_shared->lock);
+
+		if (outcome != AG_SLOT_FILLED)
+			break;
+		remaining = TimestampDifferenceMilliseconds(GetCurrentTimestamp(), deadline);
+		if (remaining <= 0)
+		{
+			ConditionVariableCancelSleep();
+			ag_log_slot(local, "timed out waiting for the audit worker");
+			return false;
+		}
+		ConditionVariableTimedSleep(&ag_shared->cv, Min(remaining, 1000),
+									PG_WAIT_EXTENSION);
+	}
+	ConditionVariableCancelSleep();
+	ConditionVariableBroadcast(&ag_shared->cv);
+
+	/* A failed write was logged by the worker. */
+	return outcome == AG_SLOT_DONE_OK;
+}
+
+/* ---------------------------------------------------------------------
+ * The worker
+ * ---------------------------------------------------------------------
+ */
+
+static void
+ag_worker_detach(int code, Datum arg)
+{
+	LWLockAcquire(ag_shared->lock, LW_EXCLUSIVE);
+	if (ag_shared->worker_pid == MyProcPid)
+	{
+		ag_shared->worker_pid = 0;
+		ag_shared->worker_latch = NULL;
+	}
+	LWLockRelease(ag_shared->lock);
+}
+
+#define AG_INSERT_NARGS 15
+
+static const char *ag_insert_sql =
+"INSERT INTO agent_guard.audit_log (logged_at, database_name, session_role,"
+" effective_role, client_addr, application_name, backend_pid, command_tag,"
+" statement, top_statement, objects, row_count, verdict, rule, reason)"
+" VALUES ($1, $2, $3, $4, $5::pg_catalog.inet, $6, $7, $8, $9, $10, $11,"
+" $12, $13, $14, $15)";
+
+/*
+ * Insert the batch in one transaction.  Returns false, with the error
+ * reported to the log, if anything failed.
+ */
+static bool
+ag_worker_insert(AgSlot **batch, int n)
+{
+	static const Oid argtypes[] = {
+		TIMESTAMPTZOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID,
+		INT4OID, TEXTOID, TEXTOID, TEXTOID, TEXTARRAYOID, INT8OID,
+		TEXTOID, TEXTOID, TEXTOID
+	};
+	MemoryContext oldcxt = CurrentMemoryContext;
+	volatile bool ok = true;
+
+	SetCurrentStatementStartTimestamp();
+	StartTransactionCommand();
+	PG_TRY();
+	{
+		SPIPlanPtr	plan;
+		int			i;
+
+		SPI_connect();
+		PushActiveSnapshot(GetTransactionSnapshot());
+		pgstat_report_activity(STATE_RUNNING, "writing agent_guard audit records");
+
+		plan = SPI_prepare(ag_insert_sql, AG_INSERT_NARGS, (Oid *) argtypes);
+		if (plan == NULL)
+			elog(ERROR, "SPI_prepare failed for the audit insert: %s",
+				 SPI_result_code_string(SPI_result));
+
+		for (i = 0; i < n; i++)
+		{
+			AgSlot	   *s = batch[i];
+			Datum		values[AG_INSERT_NARGS];
+			char		nulls[AG_INSERT_NARGS];
+			static const AgField text_fields[] = {
+				AGF_DATABASE, AGF_SESSION_ROLE, AGF_EFFECTIVE_ROLE,
+				AGF_CLIENT_ADDR, AGF_APPLICATION_NAME
+			};
+			int			j;
+			Datum	   *objs;
+			const char *o;
+
+			memset(nulls, ' ', sizeof(nulls));
+			values[0] = TimestampTzGetDatum(s->logged_at);
+			for (j = 0; j < lengthof(text_fields); j++)
+			{
+				const char *v = slot_get(s, text_fields[j]);
+
+				if (v)
+					values[1 + j] = CStringGetTextDatum(v);
+				else
+					nulls[1 + j] = 'n';
+			}
+			values[6] = Int32GetDatum(s->backend_pid);
+
+			values[7] = CStringGetTextDatum(slot_get(s, AGF_COMMAND_TAG));
+			values[8] = CStringGetTextDatum(slot_get(s, AGF_STATEMENT));
+			if (slot_get(s, AGF_TOP_STATEMENT))
+				values[9] = CStringGetTextDatum(slot_get(s, AGF_TOP_STATEMENT));
+			else
+				nulls[9] = 'n';
+
+			objs = palloc(sizeof(Datum) * Max(s->nobjects, 1));
+			o = slot_get(s, AGF_OBJECTS);
+			for (j = 0; j < s->nobjects; j++)
+			{
+				objs[j] = CStringGetTextDatum(o);
+				o += strlen(o) + 1;
+			}
+			values[10] = PointerGetDatum(construct_array(objs, s->nobjects,
+														 TEXTOID, -1, false,
+														 TYPALIGN_INT));
+			if (s->row_count >= 0)
+				values[11] = Int64GetDatum(s->row_count);
+			else
+				nulls[11] = 'n';
+			values[12] = CStringGetTextDatum(slot_get(s, AGF_VERDICT));
+			values[13] = CStringGetTextDatum(slot_get(s, AGF_RULE));
+			if (slot_get(s, AGF_REASON))
+				values[14] = CStringGetTextDatum(slot_get(s, AGF_REASON));
+			else
+				nulls[14] = 'n';
+
+			if (SPI_execute_plan(plan, values, nulls, false, 0) != SPI_OK_INSERT)
+				elog(ERROR, "could not insert an agent_guard audit record");
+		}
+
+		SPI_finish();
+		PopActiveSnapshot();
+		CommitTransactionCommand();
+	}
+	PG_CATCH();
+	{
+		MemoryContextSwitchTo(oldcxt);
+		EmitErrorReport();
+		FlushErrorState();
+		AbortCurrentTransaction();
+		ok = false;
+	}
+	PG_END_TRY();
+
+	pgstat_report_activity(STATE_IDLE, NULL);
+	MemoryContextSwitchTo(oldcxt);
+	return ok;
+}
+
+void
+ag_audit_worker_main(Datum main_arg)
+{
+	MemoryContext loop_cxt;
+	int			i;
+
+	pqsignal(SIGHUP, SignalHandlerForConfigReload);
+	pqsignal(SIGTERM, die);
+	BackgroundWorkerUnblockSignals();
+
+	BackgroundWorkerInitializeConnection(ag_audit_database, NULL, 0);
+	pgstat_report_appname(AG_WORKER_TYPE);
+
+	/* Slots a previous worker was writing when it died go round again. */
+	LWLockAcquire(ag_shared->lock, LW_EXCLUSIVE);
+	for (i = 0; i < AG_NSLOTS; i++)
+		if (ag_shared->slots[i].state == AG_SLOT_WRITING)
+			ag_shared->slots[i].state = AG_SLOT_FILLED;
+	ag_shared->worker_pid = MyProcPid;
+	ag_shared->worker_latch = MyLatch;
+	LWLockRelease(ag_shared->lock);
+	on_shmem_exit(ag_worker_detach, (Datum) 0);
+
+	ereport(LOG,
+			(errmsg("agent_guard audit worker started, writing to database \"%s\"",
+					ag_audit_database)));
+
+	loop_cxt = AllocSetContextCreate(TopMemoryContext,
+									 "agent_guard audit worker",
+									 ALLOCSET_DEFAULT_SIZES);
+
+	for (;;)
+	{
+		AgSlot	   *batch[AG_NSLOTS];
+		int			slot_index[AG_NSLOTS];
+		int			n = 0;
+		bool		ok;
+
+		CHECK_FOR_INTERRUPTS();
+		if (ConfigReloadPending)
+		{
+			ConfigReloadPending = false;
+			ProcessConfigFile(PGC_SIGHUP);
+		}
+
+		MemoryContextSwitchTo(loop_cxt);
+
+		/* Take every filled slot; copy it out so the lock is short. */
+		LWLockAcquire(ag_shared->lock, LW_EXCLUSIVE);
+		for (i = 0; i < AG_NSLOTS; i++)
+		{
+			AgSlot	   *s = &ag_shared->slots[i];
+
+			if (s->state != AG_SLOT_FILLED)
+				continue;
+			s->state = AG_SLOT_WRITING;
+			batch[n] = palloc(offsetof(AgSlot, data) + s->used);
+			memcpy(batch[n], s, offsetof(AgSlot, data) + s->used);
+			slot_index[n] = i;
+			n++;
+		}
+		LWLockRelease(ag_shared->lock);
+
+		if (n == 0)
+		{
+			MemoryContextSwitchTo(TopMemoryContext);
+			MemoryContextReset(loop_cxt);
+			(void) WaitLatch(MyLatch,
+							 WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
+							 1000L, PG_WAIT_EXTENSION);
+			ResetLatch(MyLatch);
+			continue;
+		}
+
+		ok = ag_worker_insert(batch, n);
+		MemoryContextSwitchTo(loop_cxt);
+		if (!ok)
+			for (i = 0; i < n; i++)
+				ag_log_slot(batch[i], "insert failed");
+
+		LWLockAcquire(ag_shared->lock, LW_EXCLUSIVE);
+		for (i = 0; i < n; i++)
+		{
+			AgSlot	   *s = &ag_shared->slots[slot_index[i]];
+
+			if (s->waiting)
+				s->state = ok ? AG_SLOT_DONE_OK : AG_SLOT_DONE_FAILED;
+			else
+				s->state = AG_SLOT_FREE;
+		}
+		LWLockRelease(ag_shared->lock);
+		ConditionVariableBroadcast(&ag_shared->cv);
+
+		MemoryContextSwitchTo(TopMemoryContext);
+		MemoryContextReset(loop_cxt);
+	}
+}

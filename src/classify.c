@@ -1,0 +1,863 @@
+/*-------------------------------------------------------------------------
+ *
+ * classify.c
+ *		Classification: from a utility parse tree or an executed plan to an
+ *		operation class, the objects it reaches and the reason.
+ *
+ * Utility statements are judged on their parse tree.  DML is judged on the
+ * plan that is about to run, never on the statement's text: a writable CTE
+ * arrives as a SELECT with ModifyTable subplans, rules add plans of their
+ * own, the planner has folded constant WHERE clauses away, and a cached
+ * generic plan keeps a filter that its parameters may make always true.
+ *
+ * A DELETE, UPDATE or MERGE is unbounded when some scan of its target
+ * relation passes every row: the scan has no qual, or its quals, with the
+ * statement's parameters substituted and constants folded, are true or do
+ * not depend on the row; and nothing between the scan and the ModifyTable
+ * filters it (a join without join clauses does not).  Anything subtler is
+ * left to the row budget.
+ *
+ * The session's own temporary relations are scratch space: nothing done to
+ * them is a finding.
+ *
+ * Everything here is a pure function of its input and the catalogs; it
+ * allocates in the caller's memory context.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "catalog/namespace.h"
+#include "miscadmin.h"
+#include "catalog/pg_class.h"
+#include "commands/defrem.h"
+#include "nodes/makefuncs.h"
+#include "nodes/nodeFuncs.h"
+#include "nodes/pathnodes.h"
+#include "optimizer/optimizer.h"
+#include "parser/parse_type.h"
+#include "parser/parsetree.h"
+#include "tcop/cmdtag.h"
+#include "tcop/utility.h"
+#include "utils/builtins.h"
+#include "utils/lsyscache.h"
+
+#include "agent_guard.h"
+
+static void
+ag_finding_init(AgFinding *f)
+{
+	f->op = AG_OP_OTHER;
+	f->command_tag = NULL;
+	f->objects = NIL;
+	f->row_count = -1;
+	f->reason = NULL;
+}
+
+/* Is this relation in the session's own temporary schema? */
+bool
+ag_relid_is_own_temp(Oid relid)
+{
+	Oid			nsp;
+
+	if (!OidIsValid(relid))
+		return false;
+	nsp = get_rel_namespace(relid);
+	return OidIsValid(nsp) && isTempOrTempToastNamespace(nsp);
+}
+
+static const char *
+ag_relkind_word(char relkind)
+{
+	switch (relkind)
+	{
+		case RELKIND_RELATION:
+		case RELKIND_PARTITIONED_TABLE:
+			return "table";
+		case RELKIND_VIEW:
+			return "view";
+		case RELKIND_MATVIEW:
+			return "materialized view";
+		case RELKIND_INDEX:
+		case RELKIND_PARTITIONED_INDEX:
+			return "index";
+		case RELKIND_SEQUENCE:
+			return "sequence";
+		case RELKIND_FOREIGN_TABLE:
+			return "foreign table";
+		default:
+			return "relation";
+	}
+}
+
+/* "table public.orders" */
+char *
+ag_relation_description(Oid relid)
+{
+	char	   *nsp = get_namespace_name(get_rel_namespace(relid));
+	char	   *rel = get_rel_name(relid);
+
+	if (rel == NULL)
+		return psprintf("relation %u", relid);
+	return psprintf("%s %s", ag_relkind_word(get_rel_relkind(relid)),
+					quote_qualified_identifier(nsp, rel));
+}
+
+/* Resolve a RangeVar without locking; InvalidOid if it does not exist. */
+static Oid
+ag_rangevar_relid(RangeVar *rv)
+{
+	return RangeVarGetRelid(rv, NoLock, true);
+}
+
+static char *
+ag_rangevar_description(RangeVar *rv, Oid relid)
+{
+	if (OidIsValid(relid))
+		return ag_relation_description(relid);
+	return psprintf("relation %s",
+					quote_qualified_identifier(rv->schemaname, rv->relname));
+}
+
+/* A role as written: its name, or CURRENT_USER and the like. */
+static const char *
+ag_rolespec_text(RoleSpec *rs)
+{
+	switch (rs->roletype)
+	{
+		case ROLESPEC_CSTRING:
+			return quote_identifier(rs->rolename);
+		case ROLESPEC_CURRENT_ROLE:
+			return "CURRENT_ROLE";
+		case ROLESPEC_CURRENT_USER:
+			return "CURRENT_USER";
+		case ROLESPEC_SESSION_USER:
+			return "SESSION_USER";
+		default:
+			return "PUBLIC";
+	}
+}
+
+/* A readable name for one element of DropStmt.objects. */
+static char *
+ag_object_name(Node *obj)
+{
+	if (obj == NULL)
+		return pstrdup("?");
+	if (IsA(obj, String))
+		return pstrdup(quote_identifier(strVal(obj)));
+	if (IsA(obj, TypeName))
+		return TypeNameToString((TypeName *) obj);
+	if (IsA(obj, ObjectWithArgs))
+		return psprintf("%s()", NameListToQuotedString(((ObjectWithArgs *) obj)->objname));
+	if (IsA(obj, List))
+	{
+		List	   *l = (List *) obj;
+		ListCell   *lc;
+		StringInfoData buf;
+
+		/* A qualified name, or a list of parts such as a cast's types. */
+		initStringInfo(&buf);
+		foreach(lc, l)
+		{
+			Node	   *part = lfirst(lc);
+
+			if (buf.len > 0)
+				appendStringInfoString(&buf, IsA(part, String) ? "." : ", ");
+			appendStringInfoString(&buf, ag_object_name(part));
+		}
+		return buf.data;
+	}
+	return pstrdup("?");
+}
+
+static bool
+ag_objtype_is_relation(ObjectType t)
+{
+	return t == OBJECT_TABLE || t == OBJECT_VIEW || t == OBJECT_MATVIEW ||
+		t == OBJECT_INDEX || t == OBJECT_SEQUENCE || t == OBJECT_FOREIGN_TABLE;
+}
+
+/* The object kind a DROP names, from its command tag: "DROP TYPE" -> "type". */
+static char *
+ag_kind_from_tag(const char *tag)
+{
+	const char *p = strncmp(tag, "DROP ", 5) == 0 ? tag + 5 : tag;
+	char	   *s = pstrdup(p);
+	char	   *c;
+
+	for (c = s; *c; c++)
+		*c = pg_ascii_tolower((unsigned char) *c);
+	return s;
+}
+
+static void
+ag_classify_drop(DropStmt *stmt, AgFinding *f)
+{
+	ListCell   *lc;
+	bool		all_temp = ag_objtype_is_relation(stmt->removeType);
+	char	   *kind = ag_kind_from_tag(f->command_tag);
+
+	foreach(lc, stmt->objects)
+	{
+		Node	   *obj = lfirst(lc);
+
+		if (ag_objtype_is_relation(stmt->removeType))
+		{
+			RangeVar   *rv = makeRangeVarFromNameList((List *) obj);
+			Oid			relid = ag_rangevar_relid(rv);
+
+			if (!ag_relid_is_own_temp(relid))
+				all_temp = false;
+			f->objects = lappend(f->objects, ag_rangevar_description(rv, relid));
+		}
+		else
+			f->objects = lappend(f->objects,
+								 psprintf("%s %s", kind, ag_object_name(obj)));
+	}
+
+	if (all_temp && stmt->objects != NIL)
+		return;					/* the session's own scratch tables */
+
+	f->op = AG_OP_DROP;
+	f->reason = stmt->behavior == DROP_CASCADE ?
+		"an agent may not drop database objects, with or without CASCADE" :
+		"an agent may not drop database objects";
+}
+
+static void
+ag_classify_truncate(TruncateStmt *stmt, AgFinding *f)
+{
+	ListCell   *lc;
+	bool		all_temp = true;
+
+	foreach(lc, stmt->relations)
+	{
+		RangeVar   *rv = lfirst(lc);
+		Oid			relid = ag_rangevar_relid(rv);
+
+		if (!ag_relid_is_own_temp(relid))
+			all_temp = false;
+		f->objects = lappend(f->objects, ag_rangevar_description(rv, relid));
+	}
+	if (all_temp)
+		return;
+	f->op = AG_OP_TRUNCATE;
+	f->reason = "an agent may not empty tables with TRUNCATE";
+}
+
+/* Which ALTER TABLE subcommands lose data or hide it from the application. */
+static const char *
+ag_destructive_subcommand(AlterTableCmd *cmd)
+{
+	switch (cmd->subtype)
+	{
+		case AT_DropColumn:
+		case AT_DropColumnRecurse:
+			return "DROP COLUMN";
+		case AT_DropConstraint:
+		case AT_DropConstraintRecurse:
+			return "DROP CONSTRAINT";
+		case AT_AlterColumnType:
+			return "ALTER COLUMN TYPE";
+		case AT_DetachPartition:
+		case AT_DetachPartitionFinalize:
+			return "DETACH PARTITION";
+		case AT_SetUnLogged:
+			return "SET UNLOGGED";
+		case AT_DropInherit:
+			return "NO INHERIT";
+		case AT_DisableTrig:
+		case AT_DisableTrigAll:
+		case AT_DisableTrigUser:
+			return "DISABLE TRIGGER";
+		case AT_DisableRule:
+			return "DISABLE RULE";
+		default:
+			return NULL;
+	}
+}
+
+static void
+ag_classify_alter_table(AlterTableStmt *stmt, AgFinding *f)
+{
+	ListCell   *lc;
+	Oid			relid = ag_rangevar_relid(stmt->relation);
+	char	   *reldesc;
+
+	if (ag_relid_is_own_temp(relid))
+		return;
+	reldesc = ag_rangevar_description(stmt->relation, relid);
+
+	foreach(lc, stmt->cmds)
+	{
+		AlterTableCmd *cmd = lfirst(lc);
+		const char *what = ag_destructive_subcommand(cmd);
+
+		if (what == NULL)
+			continue;
+		f->op = AG_OP_ALTER_DESTRUCTIVE;
+		if (cmd->name)
+			f->objects = lappend(f->objects,
+								 psprintf("%s (%s %s)", reldesc, what,
+										  quote_identifier(cmd->name)));
+		else if (cmd->subtype == AT_DetachPartition ||
+				 cmd->subtype == AT_DetachPartitionFinalize)
+		{
+			PartitionCmd *pc = (PartitionCmd *) cmd->def;
+
+			f->objects = lappend(f->objects,
+								 psprintf("%s (%s %s)", reldesc, what,
+										  quote_qualified_identifier(pc->name->schemaname,
+																	 pc->name->relname)));
+		}
+		else
+			f->objects = lappend(f->objects, psprintf("%s (%s)", reldesc, what));
+	}
+	if (f->op == AG_OP_ALTER_DESTRUCTIVE)
+		f->reason = "an agent may not drop columns or constraints, change column types, detach partitions, make tables unlogged or disable triggers";
+}
+
+static void
+ag_classify_rename(RenameStmt *stmt, AgFinding *f)
+{
+	Oid			relid = InvalidOid;
+
+	switch (stmt->renameType)
+	{
+		case OBJECT_TABLE:
+		case OBJECT_VIEW:
+		case OBJECT_MATVIEW:
+		case OBJECT_FOREIGN_TABLE:
+		case OBJECT_SEQUENCE:
+		case OBJECT_INDEX:
+		case OBJECT_COLUMN:
+		case OBJECT_TABCONSTRAINT:
+			relid = ag_rangevar_relid(stmt->relation);
+			if (ag_relid_is_own_temp(relid))
+				return;
+			f->objects = lappend(f->objects,
+								 ag_rangevar_description(stmt->relation, relid));
+			if (stmt->subname)
+				f->objects = lappend(f->objects,
+									 psprintf("column or constraint %s",
+											  quote_identifier(stmt->subname)));
+			break;
+		case OBJECT_SCHEMA:
+		case OBJECT_DATABASE:
+			f->objects = lappend(f->objects,
+								 psprintf("%s %s",
+										  stmt->renameType == OBJECT_SCHEMA ? "schema" : "database",
+										  quote_identifier(stmt->subname)));
+			break;
+		default:
+			return;
+	}
+	f->op = AG_OP_ALTER_DESTRUCTIVE;
+	f->reason = "an agent may not rename tables, columns, schemas or databases that applications depend on";
+}
+
+static void
+ag_classify_set_schema(AlterObjectSchemaStmt *stmt, AgFinding *f)
+{
+	Oid			relid;
+
+	if (!ag_objtype_is_relation(stmt->objectType))
+		return;
+	relid = ag_rangevar_relid(stmt->relation);
+	if (ag_relid_is_own_temp(relid))
+		return;
+	f->op = AG_OP_ALTER_DESTRUCTIVE;
+	f->objects = lappend(f->objects, ag_rangevar_description(stmt->relation, relid));
+	f->reason = "an agent may not move tables to another schema";
+}
+
+/*
+ * Classify a utility statement.  Objects are named from the parse tree,
+ * resolved where that is possible without taking a lock.
+ */
+void
+ag_classify_utility(Node *parsetree, AgFinding *f)
+{
+	ag_finding_init(f);
+	f->command_tag = GetCommandTagName(CreateCommandTag(parsetree));
+
+	switch (nodeTag(parsetree))
+	{
+		case T_DropStmt:
+			ag_classify_drop((DropStmt *) parsetree, f);
+			break;
+
+		case T_DropOwnedStmt:
+			{
+				DropOwnedStmt *stmt = (DropOwnedStmt *) parsetree;
+				ListCell   *lc;
+
+				foreach(lc, stmt->roles)
+					f->objects = lappend(f->objects,
+										 psprintf("objects owned by role %s",
+												  ag_rolespec_text(lfirst(lc))));
+				f->op = AG_OP_DROP;
+				f->reason = "an agent may not drop every object a role owns";
+				break;
+			}
+
+		case T_DropdbStmt:
+			f->op = AG_OP_DROP;
+			f->objects = list_make1(psprintf("database %s",
+											 quote_identifier(((DropdbStmt *) parsetree)->dbname)));
+			f->reason = "an agent may not drop databases";
+			break;
+
+		case T_DropRoleStmt:
+			{
+				ListCell   *lc;
+
+				foreach(lc, ((DropRoleStmt *) parsetree)->roles)
+				{
+					f->objects = lappend(f->objects,
+										 psprintf("role %s", ag_rolespec_text(lfirst(lc))));
+				}
+				f->op = AG_OP_DROP;
+				f->reason = "an agent may not drop roles";
+				break;
+			}
+
+		case T_DropTableSpaceStmt:
+			f->op = AG_OP_DROP;
+			f->objects = list_make1(psprintf("tablespace %s",
+											 quote_identifier(((DropTableSpaceStmt *) parsetree)->tablespacename)));
+			f->reason = "an agent may not drop tablespaces";
+			break;
+
+		case T_DropSubscriptionStmt:
+			f->op = AG_OP_DROP;
+			f->objects = list_make1(psprintf("subscription %s",
+											 quote_identifier(((DropSubscriptionStmt *) parsetree)->subname)));
+			f->reason = "an agent may not drop subscriptions";
+			break;
+
+		case T_DropUserMappingStmt:
+			f->op = AG_OP_DROP;
+			f->objects = list_make1(psprintf("user mapping for server %s",
+											 quote_identifier(((DropUserMappingStmt *) parsetree)->servername)));
+			f->reason = "an agent may not drop user mappings";
+			break;
+
+		case T_TruncateStmt:
+			ag_classify_truncate((TruncateStmt *) parsetree, f);
+			break;
+
+		case T_AlterTableStmt:
+			ag_classify_alter_table((AlterTableStmt *) parsetree, f);
+			break;
+
+		case T_RenameStmt:
+			ag_classify_rename((RenameStmt *) parsetree, f);
+			break;
+
+		case T_AlterObjectSchemaStmt:
+			ag_classify_set_schema((AlterObjectSchemaStmt *) parsetree, f);
+			break;
+
+		case T_SecLabelStmt:
+			{
+				SecLabelStmt *stmt = (SecLabelStmt *) parsetree;
+
+				if (stmt->provider == NULL || strcmp(stmt->provider, AG_PROVIDER) == 0)
+				{
+					f->op = AG_OP_GUARD_TAMPER;
+					f->objects = list_make1(psprintf("%s label", AG_PROVIDER));
+					f->reason = "an agent may not set or remove agent_guard labels";
+				}
+				break;
+			}
+
+		case T_AlterSystemStmt:
+			f->op = AG_OP_GUARD_TAMPER;
+			f->reason = "an agent may not change the server configuration";
+			break;
+
+		case T_LoadStmt:
+			f->op = AG_OP_GUARD_TAMPER;
+			f->objects = list_make1(psprintf("library %s", ((LoadStmt *) parsetree)->filename));
+			f->reason = "an agent may not load libraries into the server";
+			break;
+
+		case T_CreateRoleStmt:
+		case T_AlterRoleStmt:
+		case T_AlterRoleSetStmt:
+		case T_GrantRoleStmt:
+			f->op = AG_OP_GUARD_TAMPER;
+			f->reason = "an agent may not create or alter roles or role memberships";
+			break;
+
+		case T_AlterExtensionStmt:
+		case T_AlterExtensionContentsStmt:
+			f->op = AG_OP_GUARD_TAMPER;
+			f->reason = "an agent may not alter extensions";
+			break;
+
+		default:
+			break;
+	}
+}
+
+/* ---------------------------------------------------------------------
+ * Plans
+ * ---------------------------------------------------------------------
+ */
+
+typedef struct AgPlanContext
+{
+	PlannedStmt *pstmt;
+	PlannerInfo *root;			/* carries the bound parameters */
+	Bitmapset  *targets;		/* RT indexes of the ModifyTable's targets */
+	bool		any_scan_is_target; /* target is a view: every scan counts */
+} AgPlanContext;
+
+/*
+ * Does this list of implicitly ANDed quals restrict which rows pass?  A
+ * clause restricts when, after substituting the statement's parameters and
+ * folding constants, it is not a true constant and depends on the row.
+ */
+static bool
+ag_quals_restrict(List *quals, AgPlanContext *cxt)
+{
+	ListCell   *lc;
+
+	foreach(lc, quals)
+	{
+		Node	   *clause = estimate_expression_value(cxt->root, lfirst(lc));
+
+		if (IsA(clause, Const))
+		{
+			Const	   *c = (Const *) clause;
+
+			if (c->constisnull || !DatumGetBool(c->constvalue))
+				return true;	/* no row passes */
+			continue;
+		}
+		if (contain_var_clause(clause))
+			return true;
+	}
+	return false;
+}
+
+static bool
+ag_expr_restricts(Node *expr, AgPlanContext *cxt)
+{
+	if (expr == NULL)
+		return false;
+	if (IsA(expr, List))
+		return ag_quals_restrict((List *) expr, cxt);
+	return ag_quals_restrict(list_make1(expr), cxt);
+}
+
+static bool ag_plan_passes_all_target_rows(Plan *plan, AgPlanContext *cxt);
+
+static bool
+ag_any_child_passes(List *plans, AgPlanContext *cxt)
+{
+	ListCell   *lc;
+
+	foreach(lc, plans)
+		if (ag_plan_passes_all_target_rows(lfirst(lc), cxt))
+			return true;
+	return false;
+}
+
+/*
+ * Does some scan of a target relation under this node pass every one of its
+ * rows up to the node?
+ */
+static bool
+ag_plan_passes_all_target_rows(Plan *plan, AgPlanContext *cxt)
+{
+	if (plan == NULL)
+		return false;
+
+	check_stack_depth();
+
+	switch (nodeTag(plan))
+	{
+		case T_SeqScan:
+			{
+				Scan	   *scan = (Scan *) plan;
+
+				if (!cxt->any_scan_is_target &&
+					!bms_is_member(scan->scanrelid, cxt->targets))
+					return false;
+				return !ag_quals_restrict(plan->qual, cxt);
+			}
+
+		case T_SampleScan:
+		case T_IndexScan:
+		case T_IndexOnlyScan:
+		case T_BitmapHeapScan:
+		case T_TidScan:
+		case T_TidRangeScan:
+		case T_ForeignScan:
+		case T_FunctionScan:
+		case T_ValuesScan:
+		case T_CteScan:
+		case T_WorkTableScan:
+		case T_NamedTuplestoreScan:
+		case T_TableFuncScan:
+			/* Restricted by index or tid quals, or not a target. */
+			return false;
+
+		case T_Result:
+			{
+				Result	   *r = (Result *) plan;
+
+				if (ag_expr_restricts(r->resconstantqual, cxt) ||
+					ag_quals_restrict(plan->qual, cxt))
+					return false;
+				return ag_plan_passes_all_target_rows(outerPlan(plan), cxt);
+			}
+
+		case T_Append:
+			return ag_any_child_passes(((Append *) plan)->appendplans, cxt);
+
+		case T_MergeAppend:
+			return ag_any_child_passes(((MergeAppend *) plan)->mergeplans, cxt);
+
+		case T_NestLoop:
+			{
+				NestLoop   *nl = (NestLoop *) plan;
+
+				if (nl->nestParams != NIL ||
+					ag_quals_restrict(nl->join.joinqual, cxt) ||
+					ag_quals_restrict(plan->qual, cxt))
+					return false;
+				break;
+			}
+
+		case T_HashJoin:
+			{
+				HashJoin   *hj = (HashJoin *) plan;
+
+				if (hj->hashclauses != NIL ||
+					ag_quals_restrict(hj->join.joinqual, cxt) ||
+					ag_quals_restrict(plan->qual, cxt))
+					return false;
+				break;
+			}
+
+		case T_MergeJoin:
+			{
+				MergeJoin  *mj = (MergeJoin *) plan;
+
+				if (mj->mergeclauses != NIL ||
+					ag_quals_restrict(mj->join.joinqual, cxt) ||
+					ag_quals_restrict(plan->qual, cxt))
+					return false;
+				break;
+			}
+
+		case T_SubqueryScan:
+			if (ag_quals_restrict(plan->qual, cxt))
+				return false;
+			return ag_plan_passes_all_target_rows(((SubqueryScan *) plan)->subplan, cxt);
+
+		default:
+			/* Sort, Material, Hash, Gather, LockRows, Memoize, ... */
+			if (ag_quals_restrict(plan->qual, cxt))
+				return false;
+			break;
+	}
+
+	return ag_plan_passes_all_target_rows(outerPlan(plan), cxt) ||
+		ag_plan_passes_all_target_rows(innerPlan(plan), cxt);
+}
+
+/* Do all destructive MERGE actions carry a restricting WHEN condition? */
+static bool
+ag_merge_actions_restricted(ModifyTable *mt, AgPlanContext *cxt, bool *destructive)
+{
+	ListCell   *l1;
+	bool		restricted = true;
+
+	*destructive = false;
+	foreach(l1, mt->mergeActionLists)
+	{
+		ListCell   *l2;
+
+		foreach(l2, (List *) lfirst(l1))
+		{
+			MergeAction *action = lfirst(l2);
+
+			if (action->commandType != CMD_DELETE &&
+				action->commandType != CMD_UPDATE)
+				continue;
+			*destructive = true;
+			if (!ag_expr_restricts(action->qual, cxt))
+				restricted = false;
+		}
+	}
+	return restricted;
+}
+
+static int
+ag_op_severity(AgOpClass op)
+{
+	return (int) ag_op_default_action(op);
+}
+
+/* Judge one ModifyTable node; keep the most severe finding. */
+static void
+ag_classify_modify(ModifyTable *mt, AgPlanContext *cxt, AgFinding *f)
+{
+	ListCell   *lc;
+	bool		all_temp = true;
+	bool		unbounded;
+	AgOpClass	op;
+	List	   *objects = NIL;
+	const char *tag;
+
+	if (mt->operation != CMD_DELETE && mt->operation != CMD_UPDATE &&
+		mt->operation != CMD_MERGE)
+		return;
+
+	cxt->targets = NULL;
+	cxt->any_scan_is_target = false;
+	foreach(lc, mt->resultRelations)
+	{
+		Index		rti = lfirst_int(lc);
+		RangeTblEntry *rte = rt_fetch(rti, cxt->pstmt->rtable);
+
+		cxt->targets = bms_add_member(cxt->targets, rti);
+		if (!ag_relid_is_own_temp(rte->relid))
+			all_temp = false;
+		if (rte->relkind == RELKIND_VIEW)
+			cxt->any_scan_is_target = true;
+	}
+	if (all_temp)
+		return;
+
+	/* Name the table the statement was written against. */
+	if (mt->rootRelation > 0)
+		objects = list_make1(ag_relation_description(rt_fetch(mt->rootRelation, cxt->pstmt->rtable)->relid));
+	else if (mt->nominalRelation > 0)
+		objects = list_make1(ag_relation_description(rt_fetch(mt->nominalRelation, cxt->pstmt->rtable)->relid));
+
+	unbounded = ag_plan_passes_all_target_rows(outerPlan(mt), cxt);
+
+	switch (mt->operation)
+	{
+		case CMD_DELETE:
+			tag = "DELETE";
+			op = unbounded ? AG_OP_DELETE_UNBOUNDED : AG_OP_DELETE;
+			break;
+		case CMD_UPDATE:
+			tag = "UPDATE";
+			op = unbounded ? AG_OP_UPDATE_UNBOUNDED : AG_OP_UPDATE;
+			break;
+		default:
+			{
+				bool		destructive;
+				bool		restricted = ag_merge_actions_restricted(mt, cxt, &destructive);
+
+				tag = "MERGE";
+				if (!destructive)
+					return;
+				op = (unbounded && !restricted) ? AG_OP_MERGE_UNBOUNDED : AG_OP_MERGE;
+				break;
+			}
+	}
+
+	if (f->op == AG_OP_OTHER || ag_op_severity(op) > ag_op_severity(f->op))
+	{
+		f->op = op;
+		f->command_tag = tag;
+		f->objects = objects;
+		switch (op)
+		{
+			case AG_OP_DELETE_UNBOUNDED:
+				f->reason = "an agent may not DELETE without a WHERE clause that restricts rows";
+				break;
+			case AG_OP_UPDATE_UNBOUNDED:
+				f->reason = "an agent may not UPDATE without a WHERE clause that restricts rows";
+				break;
+			case AG_OP_MERGE_UNBOUNDED:
+				f->reason = "an agent may not MERGE with a join condition that matches every row of the target and then delete or update it";
+				break;
+			default:
+				f->reason = NULL;
+				break;
+		}
+	}
+}
+
+/* Find every ModifyTable node in a plan tree. */
+static void
+ag_walk_plan(Plan *plan, AgPlanContext *cxt, AgFinding *f)
+{
+	ListCell   *lc;
+
+	if (plan == NULL)
+		return;
+	check_stack_depth();
+
+	if (IsA(plan, ModifyTable))
+		ag_classify_modify((ModifyTable *) plan, cxt, f);
+
+	switch (nodeTag(plan))
+	{
+		case T_Append:
+			foreach(lc, ((Append *) plan)->appendplans)
+				ag_walk_plan(lfirst(lc), cxt, f);
+			break;
+		case T_MergeAppend:
+			foreach(lc, ((MergeAppend *) plan)->mergeplans)
+				ag_walk_plan(lfirst(lc), cxt, f);
+			break;
+		case T_BitmapAnd:
+			foreach(lc, ((BitmapAnd *) plan)->bitmapplans)
+				ag_walk_plan(lfirst(lc), cxt, f);
+			break;
+		case T_BitmapOr:
+			foreach(lc, ((BitmapOr *) plan)->bitmapplans)
+				ag_walk_plan(lfirst(lc), cxt, f);
+			break;
+		case T_SubqueryScan:
+			ag_walk_plan(((SubqueryScan *) plan)->subplan, cxt, f);
+			break;
+		case T_CustomScan:
+			foreach(lc, ((CustomScan *) plan)->custom_plans)
+				ag_walk_plan(lfirst(lc), cxt, f);
+			break;
+		default:
+			break;
+	}
+	ag_walk_plan(outerPlan(plan), cxt, f);
+	ag_walk_plan(innerPlan(plan), cxt, f);
+}
+
+/*
+ * Classify the plan about to run.  params are the statement's bound
+ * parameters (NULL if none); they are substituted into the quals, so a
+ * generic plan whose parameters remove its filter is judged unbounded.
+ */
+void
+ag_classify_plan(PlannedStmt *pstmt, ParamListInfo params, AgFinding *f)
+{
+	AgPlanContext cxt;
+	PlannerGlobal *glob = makeNode(PlannerGlobal);
+	PlannerInfo *root = makeNode(PlannerInfo);
+	ListCell   *lc;
+
+	ag_finding_init(f);
+
+	glob->boundParams = params;
+	root->glob = glob;
+	cxt.pstmt = pstmt;
+	cxt.root = root;
+	cxt.targets = NULL;
+	cxt.any_scan_is_target = false;
+
+	ag_walk_plan(pstmt->planTree, &cxt, f);
+	foreach(lc, pstmt->subplans)
+		ag_walk_plan(lfirst(lc), &cxt, f);
+}

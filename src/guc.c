@@ -1,0 +1,111 @@
+/*-------------------------------------------------------------------------
+ *
+ * guc.c
+ *		agent_guard's configuration parameters.
+ *
+ * Every setting that decides what an agent may do is PGC_SUSET or
+ * stricter: letting an ordinary user change it would defeat the point.
+ * Where a superuser delegates one with GRANT SET ON PARAMETER, or an agent
+ * role is itself a superuser, the check hook still refuses an agent
+ * session's own attempt to change it (SET, set_config(), a function's SET
+ * clause, ALTER ROLE/DATABASE ... SET validation, connection options).
+ * Values an administrator put in postgresql.conf, ALTER SYSTEM or
+ * ALTER ROLE/DATABASE ... SET apply normally.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access/parallel.h"
+#include "access/xact.h"
+#include "miscadmin.h"
+#include "utils/guc.h"
+
+#include "agent_guard.h"
+
+bool		ag_enabled = true;
+int			ag_mode = AG_MODE_ENFORCE;
+char	   *ag_audit_database = NULL;
+int			ag_audit_timeout = 5000;
+
+static const struct config_enum_entry ag_mode_options[] = {
+	{"enforce", AG_MODE_ENFORCE, false},
+	{"dry_run", AG_MODE_DRY_RUN, false},
+	{NULL, 0, false}
+};
+
+/*
+ * Refuse a change that an agent session makes itself.  Catalog access is
+ * only possible inside a transaction; outside one (postmaster start,
+ * configuration reload) the source is a file anyway.
+ */
+static bool
+ag_setting_change_allowed(GucSource source)
+{
+	if (source < PGC_S_CLIENT || source == PGC_S_OVERRIDE)
+		return true;
+	if (!IsTransactionState() || IsParallelWorker())
+		return true;
+	if (!ag_is_agent_session())
+		return true;
+
+	GUC_check_errcode(ERRCODE_INSUFFICIENT_PRIVILEGE);
+	GUC_check_errmsg("agent_guard: an agent session cannot change agent_guard settings");
+	GUC_check_errhint("Only a human administrator using a non-agent role can change agent_guard settings.");
+	return false;
+}
+
+static bool
+ag_check_bool(bool *newval, void **extra, GucSource source)
+{
+	return ag_setting_change_allowed(source);
+}
+
+static bool
+ag_check_int(int *newval, void **extra, GucSource source)
+{
+	return ag_setting_change_allowed(source);
+}
+
+void
+ag_define_gucs(void)
+{
+	DefineCustomBoolVariable("agent_guard.enabled",
+							 "Enables agent_guard's checks of agent sessions.",
+							 NULL,
+							 &ag_enabled,
+							 true,
+							 PGC_SUSET,
+							 0,
+							 ag_check_bool, NULL, NULL);
+
+	DefineCustomEnumVariable("agent_guard.mode",
+							 "Whether agent_guard enforces its verdicts or only records them.",
+							 "enforce refuses guarded statements; dry_run records what would have been refused and lets it run.",
+							 &ag_mode,
+							 AG_MODE_ENFORCE,
+							 ag_mode_options,
+							 PGC_SUSET,
+							 0,
+							 ag_check_int, NULL, NULL);
+
+	DefineCustomStringVariable("agent_guard.database",
+							   "Database that holds agent_guard.audit_log.",
+							   "The audit worker connects to it; CREATE EXTENSION agent_guard must have been run there.",
+							   &ag_audit_database,
+							   "postgres",
+							   PGC_POSTMASTER,
+							   0,
+							   NULL, NULL, NULL);
+
+	DefineCustomIntVariable("agent_guard.audit_timeout",
+							"How long a backend waits for its audit record to be committed.",
+							"If the record is not durable in time, the statement is refused and the record goes to the server log.",
+							&ag_audit_timeout,
+							5000, 10, 600000,
+							PGC_SIGHUP,
+							GUC_UNIT_MS,
+							NULL, NULL, NULL);
+
+	MarkGUCPrefixReserved("agent_guard");
+}

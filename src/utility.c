@@ -1,0 +1,74 @@
+/*-------------------------------------------------------------------------
+ *
+ * utility.c
+ *		ProcessUtility hook: judge utility statements of agent sessions.
+ *
+ * Every utility statement passes here, whether it comes from a client, a
+ * multi-statement string (one call per statement), SPI in a function or DO
+ * block, or dynamic EXECUTE.  The hook classifies the parse tree, lets
+ * decide.c rule on it, and records for the object access hook which drops
+ * the statement may go on to cause.  That state is saved and restored
+ * around the call, also on error, so nested statements cannot leak it.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access/parallel.h"
+#include "tcop/utility.h"
+
+#include "agent_guard.h"
+
+AgDropScope ag_drop_scope = AG_DROP_NONE;
+
+static ProcessUtility_hook_type prev_ProcessUtility = NULL;
+
+static void
+ag_ProcessUtility(PlannedStmt *pstmt, const char *queryString,
+				  bool readOnlyTree, ProcessUtilityContext context,
+				  ParamListInfo params, QueryEnvironment *queryEnv,
+				  DestReceiver *dest, QueryCompletion *qc)
+{
+	AgDropScope saved_scope = ag_drop_scope;
+	AgDropScope scope = AG_DROP_NONE;
+
+	if (ag_enabled && !IsParallelWorker() && ag_is_agent_session())
+	{
+		AgFinding	f;
+		Node	   *stmt = pstmt->utilityStmt;
+
+		ag_classify_utility(stmt, &f);
+		if (f.op != AG_OP_OTHER)
+		{
+			/* Returns only when the statement may run (dry run). */
+			ag_judge(&f, queryString, pstmt->stmt_location, pstmt->stmt_len);
+			scope = AG_DROP_ANY;
+		}
+		else if (IsA(stmt, DropStmt) || IsA(stmt, AlterTableStmt) ||
+				 IsA(stmt, RenameStmt))
+			scope = AG_DROP_TEMP;	/* allowed: session's temp objects */
+	}
+
+	ag_drop_scope = scope;
+	PG_TRY();
+	{
+		if (prev_ProcessUtility)
+			prev_ProcessUtility(pstmt, queryString, readOnlyTree, context,
+								params, queryEnv, dest, qc);
+		else
+			standard_ProcessUtility(pstmt, queryString, readOnlyTree, context,
+									params, queryEnv, dest, qc);
+	}
+	PG_FINALLY();
+	{
+		ag_drop_scope = saved_scope;
+	}
+	PG_END_TRY();
+}
+
+void
+ag_install_utility_hook(void)
+{
+	prev_ProcessUtility = ProcessUtility_hook;
+	ProcessUtility_hook = ag_ProcessUtility;
+}
