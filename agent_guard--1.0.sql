@@ -77,3 +77,6 @@ CREATE POLICY audit_log_hidden_from_agents ON @extschema@.audit_log
 
 REVOKE ALL ON @extschema@.audit_log FROM PUBLIC;
 REVOKE ALL ON FUNCTION @extschema@.audit_log_immutable() FROM PUBLIC;
+
+/* Anyone may call is_agent_session() and role_is_agent(). */
+GRANT USAGE ON SCHEMA @extschema@ TO PUBLIC;

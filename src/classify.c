@@ -37,6 +37,8 @@
 #include "optimizer/optimizer.h"
 #include "parser/parse_type.h"
 #include "parser/parsetree.h"
+#include "access/relation.h"
+#include "rewrite/rewriteHandler.h"
 #include "tcop/cmdtag.h"
 #include "tcop/utility.h"
 #include "utils/builtins.h"
@@ -85,6 +87,8 @@ ag_relkind_word(char relkind)
 			return "sequence";
 		case RELKIND_FOREIGN_TABLE:
 			return "foreign table";
+		case RELKIND_COMPOSITE_TYPE:
+			return "type";
 		default:
 			return "relation";
 	}
@@ -94,7 +98,8 @@ ag_relkind_word(char relkind)
 char *
 ag_relation_description(Oid relid)
 {
-	char	   *nsp = get_namespace_name(get_rel_namespace(relid));
+	Oid			nspid = get_rel_namespace(relid);
+	char	   *nsp = isTempNamespace(nspid) ? "pg_temp" : get_namespace_name(nspid);
 	char	   *rel = get_rel_name(relid);
 
 	if (rel == NULL)
@@ -149,7 +154,24 @@ ag_object_name(Node *obj)
 	if (IsA(obj, TypeName))
 		return TypeNameToString((TypeName *) obj);
 	if (IsA(obj, ObjectWithArgs))
-		return psprintf("%s()", NameListToQuotedString(((ObjectWithArgs *) obj)->objname));
+	{
+		ObjectWithArgs *owa = (ObjectWithArgs *) obj;
+		StringInfoData buf;
+		ListCell   *lc;
+
+		initStringInfo(&buf);
+		appendStringInfo(&buf, "%s(", NameListToString(owa->objname));
+		if (!owa->args_unspecified)
+			foreach(lc, owa->objargs)
+			{
+				if (lc != list_head(owa->objargs))
+					appendStringInfoString(&buf, ", ");
+				appendStringInfoString(&buf, lfirst(lc) ?
+									   TypeNameToString(lfirst(lc)) : "NONE");
+			}
+		appendStringInfoChar(&buf, ')');
+		return buf.data;
+	}
 	if (IsA(obj, List))
 	{
 		List	   *l = (List *) obj;
@@ -467,7 +489,11 @@ ag_classify_utility(Node *parsetree, AgFinding *f)
 				if (stmt->provider == NULL || strcmp(stmt->provider, AG_PROVIDER) == 0)
 				{
 					f->op = AG_OP_GUARD_TAMPER;
-					f->objects = list_make1(psprintf("%s label", AG_PROVIDER));
+					if (stmt->objtype == OBJECT_ROLE && IsA(stmt->object, String))
+						f->objects = list_make1(psprintf("role %s",
+														 quote_identifier(strVal(stmt->object))));
+					else
+						f->objects = list_make1(psprintf("%s label", AG_PROVIDER));
 					f->reason = "an agent may not set or remove agent_guard labels";
 				}
 				break;
@@ -514,17 +540,23 @@ typedef struct AgPlanContext
 	PlannerInfo *root;			/* carries the bound parameters */
 	Bitmapset  *targets;		/* RT indexes of the ModifyTable's targets */
 	bool		any_scan_is_target; /* target is a view: every scan counts */
+	int			view_quals;		/* clauses that auto-updatable views add */
 } AgPlanContext;
 
 /*
- * Does this list of implicitly ANDed quals restrict which rows pass?  A
- * clause restricts when, after substituting the statement's parameters and
- * folding constants, it is not a true constant and depends on the row.
+ * How many clauses of this implicitly ANDed list restrict which rows pass?
+ * A clause restricts when, after substituting the statement's parameters
+ * and folding constants, it is not a true constant and depends on the row.
+ * A false or null constant lets no row pass: it counts as a restriction
+ * that no view qual can explain away.
  */
-static bool
-ag_quals_restrict(List *quals, AgPlanContext *cxt)
+#define AG_NOTHING_PASSES	1000000
+
+static int
+ag_count_restrictions(List *quals, AgPlanContext *cxt)
 {
 	ListCell   *lc;
+	int			n = 0;
 
 	foreach(lc, quals)
 	{
@@ -535,13 +567,19 @@ ag_quals_restrict(List *quals, AgPlanContext *cxt)
 			Const	   *c = (Const *) clause;
 
 			if (c->constisnull || !DatumGetBool(c->constvalue))
-				return true;	/* no row passes */
+				return AG_NOTHING_PASSES;
 			continue;
 		}
 		if (contain_var_clause(clause))
-			return true;
+			n++;
 	}
-	return false;
+	return n;
+}
+
+static bool
+ag_quals_restrict(List *quals, AgPlanContext *cxt)
+{
+	return ag_count_restrictions(quals, cxt) > 0;
 }
 
 static bool
@@ -552,6 +590,19 @@ ag_expr_restricts(Node *expr, AgPlanContext *cxt)
 	if (IsA(expr, List))
 		return ag_quals_restrict((List *) expr, cxt);
 	return ag_quals_restrict(list_make1(expr), cxt);
+}
+
+/*
+ * A scan of a target relation passes every row when its restricting
+ * clauses are no more than those the auto-updatable views it was reached
+ * through add: DELETE FROM v, where v is SELECT * FROM t WHERE active,
+ * empties v as surely as DELETE FROM t empties t.
+ */
+static bool
+ag_target_scan_passes_all(List *quals, List *indexquals, AgPlanContext *cxt)
+{
+	return ag_count_restrictions(quals, cxt) +
+		ag_count_restrictions(indexquals, cxt) <= cxt->view_quals;
 }
 
 static bool ag_plan_passes_all_target_rows(Plan *plan, AgPlanContext *cxt);
@@ -582,19 +633,24 @@ ag_plan_passes_all_target_rows(Plan *plan, AgPlanContext *cxt)
 	switch (nodeTag(plan))
 	{
 		case T_SeqScan:
+		case T_IndexScan:
+		case T_BitmapHeapScan:
 			{
 				Scan	   *scan = (Scan *) plan;
+				List	   *indexquals = NIL;
 
 				if (!cxt->any_scan_is_target &&
 					!bms_is_member(scan->scanrelid, cxt->targets))
 					return false;
-				return !ag_quals_restrict(plan->qual, cxt);
+				if (IsA(plan, IndexScan))
+					indexquals = ((IndexScan *) plan)->indexqualorig;
+				else if (IsA(plan, BitmapHeapScan))
+					indexquals = ((BitmapHeapScan *) plan)->bitmapqualorig;
+				return ag_target_scan_passes_all(plan->qual, indexquals, cxt);
 			}
 
 		case T_SampleScan:
-		case T_IndexScan:
 		case T_IndexOnlyScan:
-		case T_BitmapHeapScan:
 		case T_TidScan:
 		case T_TidRangeScan:
 		case T_ForeignScan:
@@ -699,6 +755,37 @@ ag_merge_actions_restricted(ModifyTable *mt, AgPlanContext *cxt, bool *destructi
 	return restricted;
 }
 
+/*
+ * Clauses added by the auto-updatable views the statement went through.
+ * Such a view stays in the range table as a plain relation entry.
+ */
+static int
+ag_view_qual_count(PlannedStmt *pstmt)
+{
+	ListCell   *lc;
+	int			n = 0;
+
+	foreach(lc, pstmt->rtable)
+	{
+		RangeTblEntry *rte = lfirst(lc);
+		Relation	view;
+		Query	   *vq;
+
+		if (rte->rtekind != RTE_RELATION || rte->relkind != RELKIND_VIEW)
+			continue;
+		view = relation_open(rte->relid, AccessShareLock);
+		vq = get_view_query(view);
+		if (vq->jointree && vq->jointree->quals)
+		{
+			Node	   *q = eval_const_expressions(NULL, copyObject(vq->jointree->quals));
+
+			n += list_length(make_ands_implicit((Expr *) q));
+		}
+		relation_close(view, AccessShareLock);
+	}
+	return n;
+}
+
 static int
 ag_op_severity(AgOpClass op)
 {
@@ -735,6 +822,7 @@ ag_classify_modify(ModifyTable *mt, AgPlanContext *cxt, AgFinding *f)
 	}
 	if (all_temp)
 		return;
+	cxt->view_quals = ag_view_qual_count(cxt->pstmt);
 
 	/* Name the table the statement was written against. */
 	if (mt->rootRelation > 0)
@@ -856,6 +944,7 @@ ag_classify_plan(PlannedStmt *pstmt, ParamListInfo params, AgFinding *f)
 	cxt.root = root;
 	cxt.targets = NULL;
 	cxt.any_scan_is_target = false;
+	cxt.view_quals = 0;
 
 	ag_walk_plan(pstmt->planTree, &cxt, f);
 	foreach(lc, pstmt->subplans)

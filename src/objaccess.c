@@ -70,6 +70,22 @@ ag_object_is_own_temp(Oid classId, Oid objectId)
 	}
 }
 
+/* "DROP LARGE OBJECT", "DROP DOMAIN CONSTRAINT", ... */
+static const char *
+ag_drop_tag(const ObjectAddress *addr)
+{
+	char	   *kind = getObjectTypeDescription(addr, true);
+	char	   *tag;
+	char	   *c;
+
+	if (kind == NULL)
+		return "DROP";
+	tag = psprintf("DROP %s", kind);
+	for (c = tag; *c; c++)
+		*c = pg_ascii_toupper((unsigned char) *c);
+	return tag;
+}
+
 static void
 ag_object_access(ObjectAccessType access, Oid classId, Oid objectId,
 				 int subId, void *arg)
@@ -100,7 +116,7 @@ ag_object_access(ObjectAccessType access, Oid classId, Oid objectId,
 	addr.objectSubId = subId;
 
 	f.op = AG_OP_DROP;
-	f.command_tag = "DROP";
+	f.command_tag = ag_drop_tag(&addr);
 	f.objects = list_make1(getObjectDescription(&addr, true));
 	f.row_count = -1;
 	f.reason = "an agent may not drop database objects";
