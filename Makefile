@@ -24,7 +24,7 @@ DATA = $(wildcard $(EXTENSION)--*.sql)
 # Test lists; test/run_tests.sh reads them with "make print-tests".
 REGRESS = setup identity drop_kinds truncate_alter dml_unbounded client_paths \
 	superuser guc_protect dry_run audit
-ISOLATION =
+ISOLATION = tag_live
 TAP_TESTS = 1
 
 PG_CPPFLAGS = -I$(srcdir)/src
