@@ -337,6 +337,52 @@ ag_log_slot(const AgSlot *slot, const char *why)
 							 why, ag_slot_json(slot))));
 }
 
+/* Stop waiting for a slot: free it if done, else leave it to the worker. */
+static void
+ag_release_slot(AgSlot *slot)
+{
+	LWLockAcquire(ag_shared->lock, LW_EXCLUSIVE);
+	if (slot->state == AG_SLOT_DONE_OK || slot->state == AG_SLOT_DONE_FAILED)
+		slot->state = AG_SLOT_FREE;
+	slot->waiting = false;
+	LWLockRelease(ag_shared->lock);
+}
+
+/*
+ * Wait until the worker is done with the slot, and free it.  Returns the
+ * outcome, or AG_SLOT_FILLED if the deadline passed first; the slot is then
+ * left for the worker to free.
+ */
+static AgSlotState
+ag_wait_for_slot(AgSlot *slot, TimestampTz deadline)
+{
+	AgSlotState outcome = AG_SLOT_FILLED;
+
+	for (;;)
+	{
+		long		remaining;
+
+		LWLockAcquire(ag_shared->lock, LW_EXCLUSIVE);
+		if (slot->state == AG_SLOT_DONE_OK || slot->state == AG_SLOT_DONE_FAILED)
+		{
+			outcome = slot->state;
+			slot->state = AG_SLOT_FREE;
+			slot->waiting = false;
+		}
+		else if (GetCurrentTimestamp() >= deadline)
+			slot->waiting = false;
+		LWLockRelease(ag_shared->lock);
+
+		if (outcome != AG_SLOT_FILLED)
+			return outcome;
+		remaining = TimestampDifferenceMilliseconds(GetCurrentTimestamp(), deadline);
+		if (remaining <= 0)
+			return AG_SLOT_FILLED;
+		ConditionVariableTimedSleep(&ag_shared->cv, Min(remaining, 1000),
+									PG_WAIT_EXTENSION);
+	}
+}
+
 /*
  * Hand a record to the audit worker and wait until it is committed.
  * Returns true when the row is durable in agent_guard.audit_log; false when
@@ -349,7 +395,8 @@ ag_audit_write(const AgAuditRecord *rec)
 	AgSlot	   *local;
 	Latch	   *latch;
 	TimestampTz deadline;
-	AgSlotState outcome = AG_SLOT_FILLED;
+	AgSlot	   *volatile held;
+	volatile AgSlotState outcome;
 	char	   *dbname;
 	char	   *session_role;
 	char	   *effective_role;
@@ -413,38 +460,28 @@ ag_audit_write(const AgAuditRecord *rec)
 	if (latch)
 		SetLatch(latch);
 
-	/* Wait for the worker's commit. */
-	for (;;)
+	/*
+	 * Wait for the worker's commit.  If we are cancelled meanwhile, let go of
+	 * the slot so the worker frees it.
+	 */
+	held = slot;
+	PG_TRY();
 	{
-		long		remaining;
-
-		LWLockAcquire(ag_shared->lock, LW_EXCLUSIVE);
-		if (slot->state == AG_SLOT_DONE_OK || slot->state == AG_SLOT_DONE_FAILED)
-		{
-			outcome = slot->state;
-			slot->state = AG_SLOT_FREE;
-			slot->waiting = false;
-		}
-		else if (GetCurrentTimestamp() >= deadline)
-		{
-			/* Give up; the worker frees the slot when it gets to it. */
-			slot->waiting = false;
-		}
-		LWLockRelease(ag_shared->lock);
-
-		if (outcome != AG_SLOT_FILLED)
-			break;
-		remaining = TimestampDifferenceMilliseconds(GetCurrentTimestamp(), deadline);
-		if (remaining <= 0)
-		{
-			ConditionVariableCancelSleep();
-			ag_log_slot(local, "timed out waiting for the audit worker");
-			return false;
-		}
-		ConditionVariableTimedSleep(&ag_shared->cv, Min(remaining, 1000),
-									PG_WAIT_EXTENSION);
+		outcome = ag_wait_for_slot(held, deadline);
 	}
+	PG_CATCH();
+	{
+		ag_release_slot(held);
+		PG_RE_THROW();
+	}
+	PG_END_TRY();
 	ConditionVariableCancelSleep();
+
+	if (outcome == AG_SLOT_FILLED)
+	{
+		ag_log_slot(local, "timed out waiting for the audit worker");
+		return false;
+	}
 	ConditionVariableBroadcast(&ag_shared->cv);
 
 	/* A failed write was logged by the worker. */

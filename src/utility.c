@@ -15,6 +15,7 @@
 #include "postgres.h"
 
 #include "access/parallel.h"
+#include "access/xact.h"
 #include "tcop/utility.h"
 
 #include "agent_guard.h"
@@ -32,7 +33,12 @@ ag_ProcessUtility(PlannedStmt *pstmt, const char *queryString,
 	AgDropScope saved_scope = ag_drop_scope;
 	AgDropScope scope = AG_DROP_NONE;
 
-	if (ag_enabled && !IsParallelWorker() && ag_is_agent_session())
+	/*
+	 * Transaction control is never destructive, and may arrive in an aborted
+	 * transaction where the catalogs cannot be read.
+	 */
+	if (ag_enabled && !IsA(pstmt->utilityStmt, TransactionStmt) &&
+		IsTransactionState() && !IsParallelWorker() && ag_is_agent_session())
 	{
 		AgFinding	f;
 		Node	   *stmt = pstmt->utilityStmt;
