@@ -126,12 +126,13 @@ free_port() {
 	echo 55432
 }
 
-# Print a file (or its tail when long) for the CI log.
+# Print a file for the CI log: its first (head) or last (tail) $max lines.
 show_file() {
-	local file=$1 max=${2:-400}
+	local file=$1 max=$2 end=$3 total
 	[[ -s "$file" ]] || return 0
-	echo "----- $file (last $max lines) -----"
-	tail -n "$max" "$file"
+	total=$(wc -l <"$file")
+	echo "----- $file ($total lines; $end $max shown) -----"
+	"$end" -n "$max" "$file"
 	echo "----- end of $file -----"
 }
 
@@ -221,10 +222,10 @@ run_regress() {
 	rc=${PIPESTATUS[0]}
 	set -e
 	if [[ $rc != 0 ]]; then
-		show_file "$out/regression.diffs" 1000
-		show_file "$out/log/postmaster.log" 80
+		show_file "$out/regression.diffs" 1500 head
+		show_file "$out/log/postmaster.log" 80 tail
 		# exit status 2: could not run at all (initdb, startup, missing file)
-		[[ $rc == 1 ]] || show_file "$out/log/initdb.log" 40
+		[[ $rc == 1 ]] || show_file "$out/log/initdb.log" 40 tail
 	fi
 	record_suite "$name" "$rc" "$(count_lines "$REGRESS_OK" "$log")" \
 		"$(count_lines "$REGRESS_NOTOK" "$log")"
@@ -272,7 +273,7 @@ if ((${#tap_files[@]})); then
 	set -e
 	if [[ $rc != 0 ]]; then
 		for f in "$WORK"/tap/tmp_check/log/*; do
-			show_file "$f" 80
+			show_file "$f" 100 tail
 		done
 	fi
 	record_suite TAP "$rc" "$(grep -E '^ok [0-9]+' "$log" | grep -vc '# TODO' || true)" \
