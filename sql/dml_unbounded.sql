@@ -30,6 +30,12 @@ DELETE FROM du WHERE NOT false;
 DELETE FROM du WHERE random() < 2;
 DELETE FROM du WHERE now() > '2000-01-01';
 DELETE FROM du WHERE EXISTS (SELECT 1 FROM du_other);
+-- Mentions the row but is true for every row.
+DELETE FROM du WHERE id IS NOT NULL;
+DELETE FROM du WHERE NOT (id IS NULL);
+DELETE FROM du WHERE id = id;
+DELETE FROM du WHERE id >= id AND ctid IS NOT NULL;
+DELETE FROM du WHERE grp = 1 OR id IS NOT NULL;
 DELETE FROM du AS d;
 DELETE FROM ONLY du;
 UPDATE du SET note = 'x';
@@ -60,6 +66,8 @@ DELETE FROM du USING du_other WHERE du.id = du_other.id + 20;
 DELETE FROM du WHERE false;
 UPDATE du SET note = 'b' WHERE grp = 0;
 UPDATE du SET note = 'c' WHERE id = ANY (ARRAY[2, 4]);
+-- note is nullable: IS NOT NULL restricts.
+UPDATE du SET grp = grp WHERE note IS NOT NULL AND note = note AND id < 5;
 DELETE FROM du_part WHERE k = 1 AND id < 3;
 UPDATE du_part SET id = id + 100 WHERE k = 2;
 MERGE INTO du USING du_other o ON du.id = o.id

@@ -14,7 +14,9 @@
  * relation passes every row: the scan has no qual, or its quals, with the
  * statement's parameters substituted and constants folded, are true or do
  * not depend on the row; and nothing between the scan and the ModifyTable
- * filters it (a join without join clauses does not).  Anything subtler is
+ * filters it (a join without join clauses does not).  A clause that is
+ * true for every row although it mentions one ("id IS NOT NULL" on a NOT
+ * NULL column, "id = id") does not restrict either.  Anything subtler is
  * left to the row budget.
  *
  * The session's own temporary relations are scratch space: nothing done to
@@ -43,6 +45,10 @@
 #include "tcop/utility.h"
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
+#include "utils/syscache.h"
+#include "access/htup_details.h"
+#include "access/stratnum.h"
+#include "catalog/pg_attribute.h"
 
 #include "agent_guard.h"
 
@@ -552,6 +558,87 @@ typedef struct AgPlanContext
  */
 #define AG_NOTHING_PASSES	1000000
 
+/* Is this Var of a scan a column that can never be null? */
+static bool
+ag_var_is_not_null(Var *var, AgPlanContext *cxt)
+{
+	RangeTblEntry *rte;
+	HeapTuple	tup;
+	bool		notnull = false;
+
+	if (var->varlevelsup != 0 || var->varno < 1 ||
+		var->varno > list_length(cxt->pstmt->rtable))
+		return false;			/* OUTER_VAR and friends in join quals */
+	if (var->varattno < 0)
+		return true;			/* system columns: ctid, ... */
+	rte = rt_fetch(var->varno, cxt->pstmt->rtable);
+	if (rte->rtekind != RTE_RELATION || var->varattno == 0)
+		return false;
+	tup = SearchSysCache2(ATTNUM, ObjectIdGetDatum(rte->relid),
+						  Int16GetDatum(var->varattno));
+	if (HeapTupleIsValid(tup))
+	{
+		notnull = ((Form_pg_attribute) GETSTRUCT(tup))->attnotnull;
+		ReleaseSysCache(tup);
+	}
+	return notnull;
+}
+
+/*
+ * Is the clause true for every row, though it mentions the row?  Caught:
+ * "col IS NOT NULL" and "col = col" (also <=, >=) on a NOT NULL column, and
+ * OR/AND combinations of those.  Subtler tautologies are left to the row
+ * budget.
+ */
+static bool
+ag_clause_is_tautology(Node *clause, AgPlanContext *cxt)
+{
+	ListCell   *lc;
+
+	if (IsA(clause, NullTest))
+	{
+		NullTest   *nt = (NullTest *) clause;
+
+		return nt->nulltesttype == IS_NOT_NULL && !nt->argisrow &&
+			IsA(nt->arg, Var) && ag_var_is_not_null((Var *) nt->arg, cxt);
+	}
+	if (is_opclause(clause))
+	{
+		OpExpr	   *op = (OpExpr *) clause;
+
+		if (list_length(op->args) == 2 && IsA(linitial(op->args), Var) &&
+			equal(linitial(op->args), lsecond(op->args)) &&
+			ag_var_is_not_null(linitial(op->args), cxt))
+		{
+			foreach(lc, get_op_btree_interpretation(op->opno))
+			{
+				OpBtreeInterpretation *bt = lfirst(lc);
+
+				if (bt->strategy == BTEqualStrategyNumber ||
+					bt->strategy == BTLessEqualStrategyNumber ||
+					bt->strategy == BTGreaterEqualStrategyNumber)
+					return true;
+			}
+		}
+		return false;
+	}
+	if (is_orclause(clause))
+	{
+		foreach(lc, ((BoolExpr *) clause)->args)
+			if (ag_clause_is_tautology(lfirst(lc), cxt))
+				return true;
+		return false;
+	}
+	if (is_andclause(clause))
+	{
+		foreach(lc, ((BoolExpr *) clause)->args)
+			if (!ag_clause_is_tautology(lfirst(lc), cxt))
+				return false;
+		return true;
+	}
+	return false;
+}
+
 static int
 ag_count_restrictions(List *quals, AgPlanContext *cxt)
 {
@@ -570,7 +657,7 @@ ag_count_restrictions(List *quals, AgPlanContext *cxt)
 				return AG_NOTHING_PASSES;
 			continue;
 		}
-		if (contain_var_clause(clause))
+		if (contain_var_clause(clause) && !ag_clause_is_tautology(clause, cxt))
 			n++;
 	}
 	return n;
