@@ -75,6 +75,15 @@ static const AgOpClassInfo ag_op_classes[AG_OP__COUNT] = {
 
 static const char *const ag_verdict_names[] = {"allow", "deny", "dry_run"};
 
+/*
+ * Rules that are not tied to one operation class: the row budgets and the
+ * administrator's policy table.
+ */
+#define AG_RULE_ROW_BUDGET		"row_budget"	/* rows per statement */
+#define AG_RULE_TXN_BUDGET		"transaction_budget"	/* rows per transaction */
+#define AG_RULE_WINDOW_BUDGET	"window_budget"	/* rows per role and window */
+#define AG_RULE_POLICY			"policy"	/* a row of agent_guard.policy */
+
 static inline const char *
 ag_op_name(AgOpClass op)
 {

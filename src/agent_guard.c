@@ -35,10 +35,13 @@ _PG_init(void)
 
 	ag_define_gucs();
 	ag_identity_init();
+	ag_policy_init();
+	ag_budget_init();
 	ag_audit_register_worker();
 
 	/* Hooks, all in one place. */
 	ag_audit_shmem_request();
+	ag_budget_shmem_request();
 	ag_install_utility_hook();
 	ag_install_executor_hooks();
 	ag_install_object_access_hook();

@@ -13,6 +13,7 @@
 #include "ag_vocab.h"
 #include "nodes/params.h"
 #include "nodes/pg_list.h"
+#include "executor/execdesc.h"
 #include "nodes/plannodes.h"
 
 #define AG_PROVIDER			"agent_guard"
@@ -30,6 +31,17 @@ extern bool ag_enabled;
 extern int	ag_mode;
 extern char *ag_audit_database;
 extern int	ag_audit_timeout;
+extern int	ag_max_rows;
+extern int	ag_max_rows_per_transaction;
+extern int	ag_window_max_rows;
+extern int	ag_window_seconds;
+extern int	ag_audit_level;
+
+typedef enum AgAuditLevel
+{
+	AG_AUDIT_DECISIONS = 0,		/* denials, dry runs, approvals */
+	AG_AUDIT_ALL				/* and every statement of an agent session */
+} AgAuditLevel;
 
 extern void ag_define_gucs(void);
 
@@ -46,11 +58,16 @@ extern bool ag_role_is_agent(Oid roleid);
 typedef struct AgFinding
 {
 	AgOpClass	op;
+	AgAction	action;			/* what policy says: starts as the default */
+	const char *rule;			/* rule name: starts as the class's */
 	const char *command_tag;	/* e.g. "DROP TABLE" */
 	List	   *objects;		/* char * descriptions, e.g. "table public.t" */
-	int64		row_count;		/* rows reached, -1 if unknown */
+	int64		row_count;		/* rows reached or estimated, -1 if unknown */
 	const char *reason;			/* what the statement would do, a phrase */
+	const char *detail;			/* extra sentence for errdetail, or NULL */
 } AgFinding;
+
+extern void ag_finding_init(AgFinding *f, AgOpClass op);
 
 /* classify.c */
 extern void ag_classify_utility(Node *parsetree, AgFinding *f);
@@ -62,6 +79,47 @@ extern char *ag_relation_description(Oid relid);
 /* decide.c */
 extern void ag_judge(AgFinding *f, const char *sourceText,
 					 int stmt_location, int stmt_len);
+extern bool ag_record(AgFinding *f, AgVerdict verdict, const char *sourceText,
+					  int stmt_location, int stmt_len);
+extern void ag_record_statement(const char *command_tag, const char *sourceText,
+								int stmt_location, int stmt_len);
+
+/* executor.c, utility.c: how deep in nested statements we are */
+extern int	ag_nesting_level;
+
+/* budget.c */
+extern void ag_budget_init(void);
+extern void ag_budget_shmem_request(void);
+extern void ag_budget_statement_begin(int stmt_location);
+extern void ag_budget_statement_end(void);
+extern void ag_budget_watch(QueryDesc *queryDesc);
+extern void ag_budget_unwatch(QueryDesc *queryDesc);
+extern double ag_relation_row_estimate(Oid relid);
+
+/* policy.c */
+typedef enum AgPolicyOp
+{
+	AG_POLICY_DELETE = 1 << 0,
+	AG_POLICY_UPDATE = 1 << 1,
+	AG_POLICY_MERGE = 1 << 2,
+	AG_POLICY_TRUNCATE = 1 << 3,
+	AG_POLICY_DROP = 1 << 4
+} AgPolicyOp;
+
+typedef struct AgPolicyMatch
+{
+	int			id;				/* policy row id, 0 when none matched */
+	AgAction	action;
+	int64		max_rows;		/* per statement, -1 when the rule sets none */
+	bool		table_rule;		/* matched on the table, not only the role */
+} AgPolicyMatch;
+
+extern void ag_policy_init(void);
+extern void ag_policy_lookup(Oid relid, AgPolicyOp op, AgPolicyMatch *m);
+extern void ag_policy_apply(AgFinding *f, Oid relid, AgPolicyOp op);
+
+/* fingerprint.c */
+extern char *ag_fingerprint(const char *sql);
 
 /* audit.c */
 typedef struct AgAuditRecord
@@ -74,6 +132,7 @@ typedef struct AgAuditRecord
 	const char *rule;
 	const char *reason;
 	List	   *objects;		/* char * */
+	bool		async;			/* routine record: do not wait for it */
 } AgAuditRecord;
 
 extern void ag_audit_shmem_request(void);

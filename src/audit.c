@@ -438,7 +438,7 @@ ag_audit_write(const AgAuditRecord *rec)
 				slot = &ag_shared->slots[i];
 				memcpy(slot, local, offsetof(AgSlot, data) + local->used);
 				slot->state = AG_SLOT_FILLED;
-				slot->waiting = true;
+				slot->waiting = !rec->async;
 				break;
 			}
 		}
@@ -459,6 +459,8 @@ ag_audit_write(const AgAuditRecord *rec)
 
 	if (latch)
 		SetLatch(latch);
+	if (rec->async)
+		return true;			/* routine record: the worker frees the slot */
 
 	/*
 	 * Wait for the worker's commit.  If we are cancelled meanwhile, let go of

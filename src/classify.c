@@ -52,14 +52,26 @@
 
 #include "agent_guard.h"
 
-static void
-ag_finding_init(AgFinding *f)
+void
+ag_finding_init(AgFinding *f, AgOpClass op)
 {
-	f->op = AG_OP_OTHER;
+	f->op = op;
+	f->action = ag_op_default_action(op);
+	f->rule = ag_op_rule(op);
 	f->command_tag = NULL;
 	f->objects = NIL;
 	f->row_count = -1;
 	f->reason = NULL;
+	f->detail = NULL;
+}
+
+/* Set the operation class, with its default action and rule. */
+static void
+ag_finding_set_op(AgFinding *f, AgOpClass op)
+{
+	f->op = op;
+	f->action = ag_op_default_action(op);
+	f->rule = ag_op_rule(op);
 }
 
 /* Is this relation in the session's own temporary schema? */
@@ -219,12 +231,15 @@ ag_kind_from_tag(const char *tag)
 	return s;
 }
 
+static void ag_apply_policy_to_relations(AgFinding *f, List *relids, AgPolicyOp op);
+
 static void
 ag_classify_drop(DropStmt *stmt, AgFinding *f)
 {
 	ListCell   *lc;
 	bool		all_temp = ag_objtype_is_relation(stmt->removeType);
 	char	   *kind = ag_kind_from_tag(f->command_tag);
+	List	   *relids = NIL;
 
 	foreach(lc, stmt->objects)
 	{
@@ -237,6 +252,8 @@ ag_classify_drop(DropStmt *stmt, AgFinding *f)
 
 			if (!ag_relid_is_own_temp(relid))
 				all_temp = false;
+			if (OidIsValid(relid))
+				relids = lappend_oid(relids, relid);
 			f->objects = lappend(f->objects, ag_rangevar_description(rv, relid));
 		}
 		else
@@ -247,10 +264,69 @@ ag_classify_drop(DropStmt *stmt, AgFinding *f)
 	if (all_temp && stmt->objects != NIL)
 		return;					/* the session's own scratch tables */
 
-	f->op = AG_OP_DROP;
+	ag_finding_set_op(f, AG_OP_DROP);
 	f->reason = stmt->behavior == DROP_CASCADE ?
 		"an agent may not drop database objects, with or without CASCADE" :
 		"an agent may not drop database objects";
+
+	/*
+	 * The policy may allow dropping particular tables, if every object
+	 * named is one of them.
+	 */
+	if (stmt->removeType == OBJECT_TABLE &&
+		list_length(relids) == list_length(stmt->objects))
+		ag_apply_policy_to_relations(f, relids, AG_POLICY_DROP);
+	else if (ag_objtype_is_relation(stmt->removeType) && relids != NIL)
+	{
+		double		rows = 0;
+
+		foreach(lc, relids)
+		{
+			double		r = ag_relation_row_estimate(lfirst_oid(lc));
+
+			if (r > 0)
+				rows += r;
+		}
+		f->row_count = (int64) rows;
+	}
+}
+
+/*
+ * The policy's verdict on a utility statement over several relations: the
+ * policy may allow it only if it allows it for every one of them; a policy
+ * denial of any one is a denial.  Also sums their estimated rows.
+ */
+static void
+ag_apply_policy_to_relations(AgFinding *f, List *relids, AgPolicyOp op)
+{
+	ListCell   *lc;
+	AgAction	result = AG_ACTION_ALLOW;
+	double		rows = 0;
+	bool		rows_known = true;
+
+	foreach(lc, relids)
+	{
+		AgFinding	one = *f;
+		double		r;
+
+		ag_policy_apply(&one, lfirst_oid(lc), op);
+		if (one.action == AG_ACTION_DENY && strcmp(one.rule, AG_RULE_POLICY) == 0)
+		{
+			f->rule = one.rule;
+			f->reason = one.reason;
+		}
+		if (one.action > result)
+			result = one.action;
+		r = ag_relation_row_estimate(lfirst_oid(lc));
+		if (r < 0)
+			rows_known = false;
+		else
+			rows += r;
+	}
+	if (relids != NIL)
+		f->action = result == AG_ACTION_BUDGET ? AG_ACTION_DENY : result;
+	if (relids != NIL && rows_known)
+		f->row_count = (int64) rows;
 }
 
 static void
@@ -258,6 +334,7 @@ ag_classify_truncate(TruncateStmt *stmt, AgFinding *f)
 {
 	ListCell   *lc;
 	bool		all_temp = true;
+	List	   *relids = NIL;
 
 	foreach(lc, stmt->relations)
 	{
@@ -266,12 +343,15 @@ ag_classify_truncate(TruncateStmt *stmt, AgFinding *f)
 
 		if (!ag_relid_is_own_temp(relid))
 			all_temp = false;
+		if (OidIsValid(relid))
+			relids = lappend_oid(relids, relid);
 		f->objects = lappend(f->objects, ag_rangevar_description(rv, relid));
 	}
 	if (all_temp)
 		return;
-	f->op = AG_OP_TRUNCATE;
+	ag_finding_set_op(f, AG_OP_TRUNCATE);
 	f->reason = "an agent may not empty tables with TRUNCATE";
+	ag_apply_policy_to_relations(f, relids, AG_POLICY_TRUNCATE);
 }
 
 /* Which ALTER TABLE subcommands lose data or hide it from the application. */
@@ -324,7 +404,7 @@ ag_classify_alter_table(AlterTableStmt *stmt, AgFinding *f)
 
 		if (what == NULL)
 			continue;
-		f->op = AG_OP_ALTER_DESTRUCTIVE;
+		ag_finding_set_op(f, AG_OP_ALTER_DESTRUCTIVE);
 		if (cmd->name)
 			f->objects = lappend(f->objects,
 								 psprintf("%s (%s %s)", reldesc, what,
@@ -381,7 +461,7 @@ ag_classify_rename(RenameStmt *stmt, AgFinding *f)
 		default:
 			return;
 	}
-	f->op = AG_OP_ALTER_DESTRUCTIVE;
+	ag_finding_set_op(f, AG_OP_ALTER_DESTRUCTIVE);
 	f->reason = "an agent may not rename tables, columns, schemas or databases that applications depend on";
 }
 
@@ -395,7 +475,7 @@ ag_classify_set_schema(AlterObjectSchemaStmt *stmt, AgFinding *f)
 	relid = ag_rangevar_relid(stmt->relation);
 	if (ag_relid_is_own_temp(relid))
 		return;
-	f->op = AG_OP_ALTER_DESTRUCTIVE;
+	ag_finding_set_op(f, AG_OP_ALTER_DESTRUCTIVE);
 	f->objects = lappend(f->objects, ag_rangevar_description(stmt->relation, relid));
 	f->reason = "an agent may not move tables to another schema";
 }
@@ -407,7 +487,7 @@ ag_classify_set_schema(AlterObjectSchemaStmt *stmt, AgFinding *f)
 void
 ag_classify_utility(Node *parsetree, AgFinding *f)
 {
-	ag_finding_init(f);
+	ag_finding_init(f, AG_OP_OTHER);
 	f->command_tag = GetCommandTagName(CreateCommandTag(parsetree));
 
 	switch (nodeTag(parsetree))
@@ -425,13 +505,13 @@ ag_classify_utility(Node *parsetree, AgFinding *f)
 					f->objects = lappend(f->objects,
 										 psprintf("objects owned by role %s",
 												  ag_rolespec_text(lfirst(lc))));
-				f->op = AG_OP_DROP;
+				ag_finding_set_op(f, AG_OP_DROP);
 				f->reason = "an agent may not drop every object a role owns";
 				break;
 			}
 
 		case T_DropdbStmt:
-			f->op = AG_OP_DROP;
+			ag_finding_set_op(f, AG_OP_DROP);
 			f->objects = list_make1(psprintf("database %s",
 											 quote_identifier(((DropdbStmt *) parsetree)->dbname)));
 			f->reason = "an agent may not drop databases";
@@ -446,27 +526,27 @@ ag_classify_utility(Node *parsetree, AgFinding *f)
 					f->objects = lappend(f->objects,
 										 psprintf("role %s", ag_rolespec_text(lfirst(lc))));
 				}
-				f->op = AG_OP_DROP;
+				ag_finding_set_op(f, AG_OP_DROP);
 				f->reason = "an agent may not drop roles";
 				break;
 			}
 
 		case T_DropTableSpaceStmt:
-			f->op = AG_OP_DROP;
+			ag_finding_set_op(f, AG_OP_DROP);
 			f->objects = list_make1(psprintf("tablespace %s",
 											 quote_identifier(((DropTableSpaceStmt *) parsetree)->tablespacename)));
 			f->reason = "an agent may not drop tablespaces";
 			break;
 
 		case T_DropSubscriptionStmt:
-			f->op = AG_OP_DROP;
+			ag_finding_set_op(f, AG_OP_DROP);
 			f->objects = list_make1(psprintf("subscription %s",
 											 quote_identifier(((DropSubscriptionStmt *) parsetree)->subname)));
 			f->reason = "an agent may not drop subscriptions";
 			break;
 
 		case T_DropUserMappingStmt:
-			f->op = AG_OP_DROP;
+			ag_finding_set_op(f, AG_OP_DROP);
 			f->objects = list_make1(psprintf("user mapping for server %s",
 											 quote_identifier(((DropUserMappingStmt *) parsetree)->servername)));
 			f->reason = "an agent may not drop user mappings";
@@ -494,7 +574,7 @@ ag_classify_utility(Node *parsetree, AgFinding *f)
 
 				if (stmt->provider == NULL || strcmp(stmt->provider, AG_PROVIDER) == 0)
 				{
-					f->op = AG_OP_GUARD_TAMPER;
+					ag_finding_set_op(f, AG_OP_GUARD_TAMPER);
 					if (stmt->objtype == OBJECT_ROLE && IsA(stmt->object, String))
 						f->objects = list_make1(psprintf("role %s",
 														 quote_identifier(strVal(stmt->object))));
@@ -506,12 +586,12 @@ ag_classify_utility(Node *parsetree, AgFinding *f)
 			}
 
 		case T_AlterSystemStmt:
-			f->op = AG_OP_GUARD_TAMPER;
+			ag_finding_set_op(f, AG_OP_GUARD_TAMPER);
 			f->reason = "an agent may not change the server configuration";
 			break;
 
 		case T_LoadStmt:
-			f->op = AG_OP_GUARD_TAMPER;
+			ag_finding_set_op(f, AG_OP_GUARD_TAMPER);
 			f->objects = list_make1(psprintf("library %s", ((LoadStmt *) parsetree)->filename));
 			f->reason = "an agent may not load libraries into the server";
 			break;
@@ -520,13 +600,13 @@ ag_classify_utility(Node *parsetree, AgFinding *f)
 		case T_AlterRoleStmt:
 		case T_AlterRoleSetStmt:
 		case T_GrantRoleStmt:
-			f->op = AG_OP_GUARD_TAMPER;
+			ag_finding_set_op(f, AG_OP_GUARD_TAMPER);
 			f->reason = "an agent may not create or alter roles or role memberships";
 			break;
 
 		case T_AlterExtensionStmt:
 		case T_AlterExtensionContentsStmt:
-			f->op = AG_OP_GUARD_TAMPER;
+			ag_finding_set_op(f, AG_OP_GUARD_TAMPER);
 			f->reason = "an agent may not alter extensions";
 			break;
 
@@ -873,12 +953,6 @@ ag_view_qual_count(PlannedStmt *pstmt)
 	return n;
 }
 
-static int
-ag_op_severity(AgOpClass op)
-{
-	return (int) ag_op_default_action(op);
-}
-
 /* Judge one ModifyTable node; keep the most severe finding. */
 static void
 ag_classify_modify(ModifyTable *mt, AgPlanContext *cxt, AgFinding *f)
@@ -886,9 +960,9 @@ ag_classify_modify(ModifyTable *mt, AgPlanContext *cxt, AgFinding *f)
 	ListCell   *lc;
 	bool		all_temp = true;
 	bool		unbounded;
-	AgOpClass	op;
-	List	   *objects = NIL;
-	const char *tag;
+	Oid			relid = InvalidOid;
+	AgFinding	local;
+	AgPolicyOp	pop;
 
 	if (mt->operation != CMD_DELETE && mt->operation != CMD_UPDATE &&
 		mt->operation != CMD_MERGE)
@@ -911,58 +985,55 @@ ag_classify_modify(ModifyTable *mt, AgPlanContext *cxt, AgFinding *f)
 		return;
 	cxt->view_quals = ag_view_qual_count(cxt->pstmt);
 
-	/* Name the table the statement was written against. */
+	/* The table the statement was written against. */
 	if (mt->rootRelation > 0)
-		objects = list_make1(ag_relation_description(rt_fetch(mt->rootRelation, cxt->pstmt->rtable)->relid));
+		relid = rt_fetch(mt->rootRelation, cxt->pstmt->rtable)->relid;
 	else if (mt->nominalRelation > 0)
-		objects = list_make1(ag_relation_description(rt_fetch(mt->nominalRelation, cxt->pstmt->rtable)->relid));
+		relid = rt_fetch(mt->nominalRelation, cxt->pstmt->rtable)->relid;
 
 	unbounded = ag_plan_passes_all_target_rows(outerPlan(mt), cxt);
 
+	ag_finding_init(&local, AG_OP_OTHER);
+	if (OidIsValid(relid))
+		local.objects = list_make1(ag_relation_description(relid));
 	switch (mt->operation)
 	{
 		case CMD_DELETE:
-			tag = "DELETE";
-			op = unbounded ? AG_OP_DELETE_UNBOUNDED : AG_OP_DELETE;
+			local.command_tag = "DELETE";
+			pop = AG_POLICY_DELETE;
+			ag_finding_set_op(&local, unbounded ? AG_OP_DELETE_UNBOUNDED : AG_OP_DELETE);
+			local.reason = "an agent may not DELETE without a WHERE clause that restricts rows";
 			break;
 		case CMD_UPDATE:
-			tag = "UPDATE";
-			op = unbounded ? AG_OP_UPDATE_UNBOUNDED : AG_OP_UPDATE;
+			local.command_tag = "UPDATE";
+			pop = AG_POLICY_UPDATE;
+			ag_finding_set_op(&local, unbounded ? AG_OP_UPDATE_UNBOUNDED : AG_OP_UPDATE);
+			local.reason = "an agent may not UPDATE without a WHERE clause that restricts rows";
 			break;
 		default:
 			{
 				bool		destructive;
 				bool		restricted = ag_merge_actions_restricted(mt, cxt, &destructive);
 
-				tag = "MERGE";
 				if (!destructive)
 					return;
-				op = (unbounded && !restricted) ? AG_OP_MERGE_UNBOUNDED : AG_OP_MERGE;
+				local.command_tag = "MERGE";
+				pop = AG_POLICY_MERGE;
+				ag_finding_set_op(&local, (unbounded && !restricted) ?
+								  AG_OP_MERGE_UNBOUNDED : AG_OP_MERGE);
+				local.reason = "an agent may not MERGE with a join condition that matches every row of the target and then delete or update it";
 				break;
 			}
 	}
+	if (unbounded && OidIsValid(relid))
+		local.row_count = (int64) ag_relation_row_estimate(relid);
 
-	if (f->op == AG_OP_OTHER || ag_op_severity(op) > ag_op_severity(f->op))
-	{
-		f->op = op;
-		f->command_tag = tag;
-		f->objects = objects;
-		switch (op)
-		{
-			case AG_OP_DELETE_UNBOUNDED:
-				f->reason = "an agent may not DELETE without a WHERE clause that restricts rows";
-				break;
-			case AG_OP_UPDATE_UNBOUNDED:
-				f->reason = "an agent may not UPDATE without a WHERE clause that restricts rows";
-				break;
-			case AG_OP_MERGE_UNBOUNDED:
-				f->reason = "an agent may not MERGE with a join condition that matches every row of the target and then delete or update it";
-				break;
-			default:
-				f->reason = NULL;
-				break;
-		}
-	}
+	/* The administrator's policy for this table and role may differ. */
+	if (OidIsValid(relid))
+		ag_policy_apply(&local, relid, pop);
+
+	if (f->op == AG_OP_OTHER || local.action > f->action)
+		*f = local;
 }
 
 /* Find every ModifyTable node in a plan tree. */
@@ -1023,7 +1094,7 @@ ag_classify_plan(PlannedStmt *pstmt, ParamListInfo params, AgFinding *f)
 	PlannerInfo *root = makeNode(PlannerInfo);
 	ListCell   *lc;
 
-	ag_finding_init(f);
+	ag_finding_init(f, AG_OP_OTHER);
 
 	glob->boundParams = params;
 	root->glob = glob;

@@ -17,6 +17,7 @@
 #include "miscadmin.h"
 #include "parser/scansup.h"
 #include "tcop/tcopprot.h"
+#include "lib/stringinfo.h"
 #include "utils/acl.h"
 
 #include "agent_guard.h"
@@ -61,25 +62,18 @@ ag_join_objects(List *objects)
 }
 
 /*
- * Decide on a finding.  Returns if the statement may go on; otherwise
- * raises the denial.
+ * Make a durable audit record of a decision on a finding.  Returns whether
+ * it is committed in agent_guard.audit_log; if not, it is in the server log.
  */
-void
-ag_judge(AgFinding *f, const char *sourceText, int stmt_location, int stmt_len)
+bool
+ag_record(AgFinding *f, AgVerdict verdict, const char *sourceText,
+		  int stmt_location, int stmt_len)
 {
 	AgAuditRecord rec;
-	bool		durable;
-	const char *rule = ag_op_rule(f->op);
-	char	   *statement;
-
-	if (ag_op_default_action(f->op) != AG_ACTION_DENY)
-		return;
-
-	statement = ag_statement_text(sourceText, stmt_location, stmt_len);
+	char	   *statement = ag_statement_text(sourceText, stmt_location, stmt_len);
 
 	memset(&rec, 0, sizeof(rec));
-	rec.verdict = (ag_mode == AG_MODE_DRY_RUN && f->op != AG_OP_GUARD_TAMPER) ?
-		AG_VERDICT_DRY_RUN : AG_VERDICT_DENY;
+	rec.verdict = verdict;
 	rec.row_count = f->row_count;
 	rec.command_tag = f->command_tag ? f->command_tag : "???";
 	rec.statement = statement;
@@ -87,26 +81,71 @@ ag_judge(AgFinding *f, const char *sourceText, int stmt_location, int stmt_len)
 						 strcmp(debug_query_string, statement) != 0 &&
 						 (sourceText == NULL || strcmp(debug_query_string, sourceText) != 0)) ?
 		debug_query_string : NULL;
-	rec.rule = rule;
-	rec.reason = f->reason;
+	rec.rule = f->rule;
+	rec.reason = f->detail ? psprintf("%s. %s", f->reason, f->detail) : f->reason;
 	rec.objects = f->objects;
+	return ag_audit_write(&rec);
+}
 
-	durable = ag_audit_write(&rec);
+/*
+ * With agent_guard.audit_level = all: a routine record of a statement of an
+ * agent session that needed no decision.  Not waited for.
+ */
+void
+ag_record_statement(const char *command_tag, const char *sourceText,
+					int stmt_location, int stmt_len)
+{
+	AgAuditRecord rec;
 
-	if (rec.verdict == AG_VERDICT_DRY_RUN && durable)
+	memset(&rec, 0, sizeof(rec));
+	rec.verdict = AG_VERDICT_ALLOW;
+	rec.row_count = -1;
+	rec.command_tag = command_tag;
+	rec.statement = ag_statement_text(sourceText, stmt_location, stmt_len);
+	rec.rule = "none";
+	rec.async = true;
+	(void) ag_audit_write(&rec);
+}
+
+/*
+ * Decide on a finding.  Returns if the statement may go on; otherwise
+ * raises the denial.
+ */
+void
+ag_judge(AgFinding *f, const char *sourceText, int stmt_location, int stmt_len)
+{
+	AgVerdict	verdict;
+	bool		durable;
+	StringInfoData detail;
+
+	if (f->action != AG_ACTION_DENY)
 		return;
+
+	verdict = (ag_mode == AG_MODE_DRY_RUN && f->op != AG_OP_GUARD_TAMPER) ?
+		AG_VERDICT_DRY_RUN : AG_VERDICT_DENY;
+	durable = ag_record(f, verdict, sourceText, stmt_location, stmt_len);
+
+	if (verdict == AG_VERDICT_DRY_RUN && durable)
+		return;
+
+	initStringInfo(&detail);
+	appendStringInfo(&detail, "Rule \"%s\": %s. Objects: %s.",
+					 f->rule, f->reason ? f->reason : "guarded statement",
+					 ag_join_objects(f->objects));
+	if (f->row_count >= 0 && f->detail == NULL)
+		appendStringInfo(&detail, " Rows at stake: about %lld.", (long long) f->row_count);
+	if (f->detail)
+		appendStringInfo(&detail, " %s", f->detail);
+	if (!durable)
+		appendStringInfoString(&detail, verdict == AG_VERDICT_DRY_RUN ?
+							   " The audit record could not be written, so the dry-run verdict was enforced; see the server log." :
+							   " The audit record could not be written to agent_guard.audit_log; it is in the server log.");
 
 	ereport(ERROR,
 			(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
 			 errmsg("agent_guard: refused %s for agent role \"%s\"",
-					rec.command_tag,
+					f->command_tag ? f->command_tag : "statement",
 					GetUserNameFromId(GetSessionUserId(), false)),
-			 errdetail("Rule \"%s\": %s. Objects: %s.%s",
-					   rule, f->reason ? f->reason : "guarded statement",
-					   ag_join_objects(f->objects),
-					   durable ? "" :
-					   rec.verdict == AG_VERDICT_DRY_RUN ?
-					   " The audit record could not be written, so the dry-run verdict was enforced; see the server log." :
-					   " The audit record could not be written to agent_guard.audit_log; it is in the server log."),
+			 errdetail_internal("%s", detail.data),
 			 errhint("Ask a human to review this statement; if it is intended, a human must run it with a non-agent role. Do not retry it in another form.")));
 }

@@ -1,7 +1,8 @@
 /*-------------------------------------------------------------------------
  *
  * executor.c
- *		Executor hooks: judge the plan an agent session is about to run.
+ *		Executor hooks: judge the plan an agent session is about to run,
+ *		count the rows it changes, and track statement nesting.
  *
  * ExecutorStart sees every plan that executes: plain DML, writable CTEs,
  * rule actions, statements inside SQL and PL/pgSQL functions, procedures,
@@ -11,7 +12,10 @@
  * before a role was tagged is still judged, with the parameters it runs
  * with.  EXPLAIN without ANALYZE executes nothing and is not judged.
  *
- * Parallel workers run no decision: the leader already took it.
+ * ag_nesting_level counts the executor runs and utility statements we are
+ * inside, as pg_stat_statements does; level 0 is a top-level statement of
+ * the session, where row budgets begin.  It is restored on error by
+ * PG_FINALLY.  Parallel workers take no decision: the leader did.
  *
  *-------------------------------------------------------------------------
  */
@@ -19,10 +23,17 @@
 
 #include "access/parallel.h"
 #include "executor/executor.h"
+#include "tcop/cmdtag.h"
+#include "tcop/utility.h"
 
 #include "agent_guard.h"
 
+int			ag_nesting_level = 0;
+
 static ExecutorStart_hook_type prev_ExecutorStart = NULL;
+static ExecutorRun_hook_type prev_ExecutorRun = NULL;
+static ExecutorFinish_hook_type prev_ExecutorFinish = NULL;
+static ExecutorEnd_hook_type prev_ExecutorEnd = NULL;
 
 /* Can this plan change rows at all?  Cheap test before anything else. */
 static inline bool
@@ -38,12 +49,23 @@ static void
 ag_ExecutorStart(QueryDesc *queryDesc, int eflags)
 {
 	PlannedStmt *pstmt = queryDesc->plannedstmt;
+	bool		explain_only = (eflags & EXEC_FLAG_EXPLAIN_ONLY) != 0;
+	bool		agent = false;
 
-	if (ag_enabled &&
-		(eflags & EXEC_FLAG_EXPLAIN_ONLY) == 0 &&
-		ag_plan_may_modify(pstmt) &&
-		!IsParallelWorker() &&
-		ag_is_agent_session())
+	if (ag_enabled && !explain_only && !IsParallelWorker())
+	{
+		if (ag_nesting_level == 0)
+		{
+			ag_budget_statement_begin(pstmt->stmt_location);
+			if (ag_audit_level == AG_AUDIT_ALL && ag_is_agent_session())
+				ag_record_statement(GetCommandTagName(CreateCommandTag((Node *) pstmt)),
+									queryDesc->sourceText,
+									pstmt->stmt_location, pstmt->stmt_len);
+		}
+		agent = ag_is_agent_session();
+	}
+
+	if (agent && ag_plan_may_modify(pstmt))
 	{
 		AgFinding	f;
 
@@ -57,6 +79,61 @@ ag_ExecutorStart(QueryDesc *queryDesc, int eflags)
 		prev_ExecutorStart(queryDesc, eflags);
 	else
 		standard_ExecutorStart(queryDesc, eflags);
+
+	if (agent && pstmt->commandType != CMD_SELECT)
+		ag_budget_watch(queryDesc);
+	else if (agent && pstmt->hasModifyingCTE)
+		ag_budget_watch(queryDesc);
+}
+
+static void
+ag_ExecutorRun(QueryDesc *queryDesc, ScanDirection direction, uint64 count,
+			   bool execute_once)
+{
+	ag_nesting_level++;
+	PG_TRY();
+	{
+		if (prev_ExecutorRun)
+			prev_ExecutorRun(queryDesc, direction, count, execute_once);
+		else
+			standard_ExecutorRun(queryDesc, direction, count, execute_once);
+	}
+	PG_FINALLY();
+	{
+		ag_nesting_level--;
+	}
+	PG_END_TRY();
+}
+
+static void
+ag_ExecutorFinish(QueryDesc *queryDesc)
+{
+	ag_nesting_level++;
+	PG_TRY();
+	{
+		if (prev_ExecutorFinish)
+			prev_ExecutorFinish(queryDesc);
+		else
+			standard_ExecutorFinish(queryDesc);
+	}
+	PG_FINALLY();
+	{
+		ag_nesting_level--;
+	}
+	PG_END_TRY();
+}
+
+static void
+ag_ExecutorEnd(QueryDesc *queryDesc)
+{
+	ag_budget_unwatch(queryDesc);
+	if (ag_nesting_level == 0)
+		ag_budget_statement_end();
+
+	if (prev_ExecutorEnd)
+		prev_ExecutorEnd(queryDesc);
+	else
+		standard_ExecutorEnd(queryDesc);
 }
 
 void
@@ -64,4 +141,10 @@ ag_install_executor_hooks(void)
 {
 	prev_ExecutorStart = ExecutorStart_hook;
 	ExecutorStart_hook = ag_ExecutorStart;
+	prev_ExecutorRun = ExecutorRun_hook;
+	ExecutorRun_hook = ag_ExecutorRun;
+	prev_ExecutorFinish = ExecutorFinish_hook;
+	ExecutorFinish_hook = ag_ExecutorFinish;
+	prev_ExecutorEnd = ExecutorEnd_hook;
+	ExecutorEnd_hook = ag_ExecutorEnd;
 }

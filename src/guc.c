@@ -18,6 +18,7 @@
 
 #include "access/parallel.h"
 #include "access/xact.h"
+#include <limits.h>
 #include "miscadmin.h"
 #include "utils/guc.h"
 
@@ -27,6 +28,17 @@ bool		ag_enabled = true;
 int			ag_mode = AG_MODE_ENFORCE;
 char	   *ag_audit_database = NULL;
 int			ag_audit_timeout = 5000;
+int			ag_max_rows = 1000;
+int			ag_max_rows_per_transaction = 10000;
+int			ag_window_max_rows = 10000;
+int			ag_window_seconds = 3600;
+int			ag_audit_level = AG_AUDIT_DECISIONS;
+
+static const struct config_enum_entry ag_audit_level_options[] = {
+	{"decisions", AG_AUDIT_DECISIONS, false},
+	{"all", AG_AUDIT_ALL, false},
+	{NULL, 0, false}
+};
 
 static const struct config_enum_entry ag_mode_options[] = {
 	{"enforce", AG_MODE_ENFORCE, false},
@@ -106,6 +118,52 @@ ag_define_gucs(void)
 							PGC_SIGHUP,
 							GUC_UNIT_MS,
 							NULL, NULL, NULL);
+
+	DefineCustomIntVariable("agent_guard.max_rows",
+							"The most rows one statement of an agent may delete or update.",
+							"Counts every row the top-level statement changes, through CTEs, rules, triggers, cascades and functions; 0 means no limit.",
+							&ag_max_rows,
+							1000, 0, INT_MAX,
+							PGC_SUSET,
+							0,
+							ag_check_int, NULL, NULL);
+
+	DefineCustomIntVariable("agent_guard.max_rows_per_transaction",
+							"The most rows one transaction of an agent may delete or update.",
+							"0 means no limit.",
+							&ag_max_rows_per_transaction,
+							10000, 0, INT_MAX,
+							PGC_SUSET,
+							0,
+							ag_check_int, NULL, NULL);
+
+	DefineCustomIntVariable("agent_guard.window_max_rows",
+							"The most rows an agent role may delete or update within agent_guard.window.",
+							"Counts committed rows of all the role's sessions; 0 means no limit.",
+							&ag_window_max_rows,
+							10000, 0, INT_MAX,
+							PGC_SUSET,
+							0,
+							ag_check_int, NULL, NULL);
+
+	DefineCustomIntVariable("agent_guard.window",
+							"Length of the rolling window of agent_guard.window_max_rows.",
+							NULL,
+							&ag_window_seconds,
+							3600, 60, 30 * 24 * 3600,
+							PGC_SIGHUP,
+							GUC_UNIT_S,
+							NULL, NULL, NULL);
+
+	DefineCustomEnumVariable("agent_guard.audit_level",
+							 "Which statements of agent sessions are recorded in the audit log.",
+							 "decisions records denials, dry-run verdicts and approvals; all also records every other statement, asynchronously.",
+							 &ag_audit_level,
+							 AG_AUDIT_DECISIONS,
+							 ag_audit_level_options,
+							 PGC_SUSET,
+							 0,
+							 ag_check_int, NULL, NULL);
 
 	MarkGUCPrefixReserved("agent_guard");
 }

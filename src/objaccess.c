@@ -115,10 +115,9 @@ ag_object_access(ObjectAccessType access, Oid classId, Oid objectId,
 	addr.objectId = objectId;
 	addr.objectSubId = subId;
 
-	f.op = AG_OP_DROP;
+	ag_finding_init(&f, AG_OP_DROP);
 	f.command_tag = ag_drop_tag(&addr);
 	f.objects = list_make1(getObjectDescription(&addr, true));
-	f.row_count = -1;
 	f.reason = "an agent may not drop database objects";
 	ag_judge(&f, debug_query_string, -1, 0);
 }

@@ -16,6 +16,7 @@
 
 #include "access/parallel.h"
 #include "access/xact.h"
+#include "tcop/cmdtag.h"
 #include "tcop/utility.h"
 
 #include "agent_guard.h"
@@ -32,21 +33,32 @@ ag_ProcessUtility(PlannedStmt *pstmt, const char *queryString,
 {
 	AgDropScope saved_scope = ag_drop_scope;
 	AgDropScope scope = AG_DROP_NONE;
+	bool		toplevel = ag_nesting_level == 0;
 
 	/*
 	 * Transaction control is never destructive, and may arrive in an aborted
 	 * transaction where the catalogs cannot be read.
 	 */
-	if (ag_enabled && !IsA(pstmt->utilityStmt, TransactionStmt) &&
-		IsTransactionState() && !IsParallelWorker() && ag_is_agent_session())
+	bool		judge = ag_enabled && !IsA(pstmt->utilityStmt, TransactionStmt) &&
+		IsTransactionState() && !IsParallelWorker();
+
+	if (judge && toplevel)
+		ag_budget_statement_begin(pstmt->stmt_location);
+
+	if (judge && ag_is_agent_session())
 	{
 		AgFinding	f;
 		Node	   *stmt = pstmt->utilityStmt;
 
+		if (toplevel && ag_audit_level == AG_AUDIT_ALL)
+			ag_record_statement(GetCommandTagName(CreateCommandTag(stmt)),
+								queryString, pstmt->stmt_location,
+								pstmt->stmt_len);
+
 		ag_classify_utility(stmt, &f);
 		if (f.op != AG_OP_OTHER)
 		{
-			/* Returns only when the statement may run (dry run). */
+			/* Returns only when the statement may run (policy, dry run). */
 			ag_judge(&f, queryString, pstmt->stmt_location, pstmt->stmt_len);
 			scope = AG_DROP_ANY;
 		}
@@ -56,6 +68,7 @@ ag_ProcessUtility(PlannedStmt *pstmt, const char *queryString,
 	}
 
 	ag_drop_scope = scope;
+	ag_nesting_level++;
 	PG_TRY();
 	{
 		if (prev_ProcessUtility)
@@ -67,9 +80,13 @@ ag_ProcessUtility(PlannedStmt *pstmt, const char *queryString,
 	}
 	PG_FINALLY();
 	{
+		ag_nesting_level--;
 		ag_drop_scope = saved_scope;
 	}
 	PG_END_TRY();
+
+	if (judge && toplevel)
+		ag_budget_statement_end();
 }
 
 void
