@@ -13,6 +13,8 @@
 #   isolation        test/specs/*.spec vs test/expected/*.out  (ISOLATION)
 #   TAP              test/t/*.pl on PostgreSQL::Test::Cluster
 #   CLI              test/cli/run.sh, when present and executable
+#   PostgreSQL's own regression suite without and with agent_guard preloaded
+#                    test/pg_core_regress.sh
 #
 # The last line of output is always "N passed, N failed"; the exit status is
 # non-zero if anything failed or a suite could not run.  Set KEEP_WORK=1 to
@@ -297,6 +299,19 @@ if [[ -x test/cli/run.sh ]]; then
 else
 	section "CLI: skipped (no executable test/cli/run.sh)"
 fi
+
+# ---------------------------------------------------------------------------
+# PostgreSQL's own regression suite, without and with agent_guard preloaded
+# ---------------------------------------------------------------------------
+
+section "PostgreSQL regression suite: test/pg_core_regress.sh"
+log=$WORK/logs/pg_core_regress.log
+set +e
+bash test/pg_core_regress.sh 2>&1 | tee "$log"
+rc=${PIPESTATUS[0]}
+set -e
+record_suite pg_core_regress "$rc" "$(grep -E '^ok [0-9]+' "$log" | grep -vc '# TODO' || true)" \
+	"$(grep -E '^not ok [0-9]+' "$log" | grep -vc '# TODO' || true)"
 
 summary
 [[ $FAILED == 0 ]]
