@@ -10,12 +10,15 @@ MODULE_big = agent_guard
 OBJS = \
 	src/agent_guard.o \
 	src/audit.o \
+	src/budget.o \
 	src/classify.o \
 	src/decide.o \
 	src/executor.o \
+	src/fingerprint.o \
 	src/guc.o \
 	src/identity.o \
 	src/objaccess.o \
+	src/policy.o \
 	src/sqlfuncs.o \
 	src/utility.o
 
@@ -23,6 +26,7 @@ DATA = $(wildcard $(EXTENSION)--*.sql)
 
 # Test lists; test/run_tests.sh reads them with "make print-tests".
 REGRESS = setup identity drop_kinds truncate_alter dml_unbounded client_paths \
+	budgets policy \
 	superuser guc_protect dry_run audit
 ISOLATION = tag_live
 TAP_TESTS = 1

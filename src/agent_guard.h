@@ -90,7 +90,7 @@ extern int	ag_nesting_level;
 /* budget.c */
 extern void ag_budget_init(void);
 extern void ag_budget_shmem_request(void);
-extern void ag_budget_statement_begin(int stmt_location);
+extern void ag_budget_statement_begin(PlannedStmt *pstmt);
 extern void ag_budget_statement_end(void);
 extern void ag_budget_watch(QueryDesc *queryDesc);
 extern void ag_budget_unwatch(QueryDesc *queryDesc);

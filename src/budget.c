@@ -60,6 +60,7 @@
 #include "storage/ipc.h"
 #include "storage/lwlock.h"
 #include "storage/shmem.h"
+#include "tcop/pquery.h"
 #include "tcop/tcopprot.h"
 #include "utils/inval.h"
 #include "utils/lsyscache.h"
@@ -128,7 +129,7 @@ static int	stmt_ntables = 0;
 static int	stmt_tables_alloc = 0;
 static AgFinding *stmt_dry_finding = NULL;	/* first budget passed in dry run */
 static TimestampTz stmt_start = 0;	/* identifies the client statement */
-static int	stmt_loc = -1;
+static const void *stmt_first = NULL;
 
 static int64 txn_rows = 0;		/* counted rows in this transaction */
 static int64 txn_window_base = -1;	/* role's window use when it began */
@@ -645,18 +646,24 @@ ag_count_row(Relation rel, AgPolicyOp op)
  * agent session.
  */
 void
-ag_budget_statement_begin(int stmt_location)
+ag_budget_statement_begin(PlannedStmt *pstmt)
 {
 	TimestampTz ts = GetCurrentStatementStartTimestamp();
+	const void *first = pstmt;
 
 	/*
 	 * The plans a rule adds to a statement run as further top-level plans
-	 * of the same client statement: they share its budget.
+	 * of the same portal: they share its budget.  A client statement is
+	 * identified by its message's start time and the first plan of its
+	 * portal (plans of one message live until the message is done, so two
+	 * statements of one query string never share an address).
 	 */
-	if (ts == stmt_start && stmt_location == stmt_loc)
+	if (ActivePortal != NULL && list_member_ptr(ActivePortal->stmts, pstmt))
+		first = linitial(ActivePortal->stmts);
+	if (ts == stmt_start && first == stmt_first)
 		return;
 	stmt_start = ts;
-	stmt_loc = stmt_location;
+	stmt_first = first;
 
 	if (ag_stmt_cxt == NULL)
 		ag_stmt_cxt = AllocSetContextCreate(TopMemoryContext,
@@ -675,15 +682,15 @@ ag_budget_statement_begin(int stmt_location)
 }
 
 /*
- * The top-level statement ended normally.  In dry run, record the first
- * budget it passed, with the rows it reached in the end.
+ * A top-level plan or utility statement ended normally.  In dry run,
+ * record the first budget the statement passed, with the rows it reached.
  */
 void
 ag_budget_statement_end(void)
 {
 	AgFinding  *f = stmt_dry_finding;
 
-	stmt_active = false;
+	/* Counting goes on: a rule may add plans to the same statement. */
 	stmt_dry_finding = NULL;
 	if (f == NULL || !IsTransactionState())
 		return;

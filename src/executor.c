@@ -56,7 +56,7 @@ ag_ExecutorStart(QueryDesc *queryDesc, int eflags)
 	{
 		if (ag_nesting_level == 0)
 		{
-			ag_budget_statement_begin(pstmt->stmt_location);
+			ag_budget_statement_begin(pstmt);
 			if (ag_audit_level == AG_AUDIT_ALL && ag_is_agent_session())
 				ag_record_statement(GetCommandTagName(CreateCommandTag((Node *) pstmt)),
 									queryDesc->sourceText,

@@ -43,7 +43,7 @@ ag_ProcessUtility(PlannedStmt *pstmt, const char *queryString,
 		IsTransactionState() && !IsParallelWorker();
 
 	if (judge && toplevel)
-		ag_budget_statement_begin(pstmt->stmt_location);
+		ag_budget_statement_begin(pstmt);
 
 	if (judge && ag_is_agent_session())
 	{
