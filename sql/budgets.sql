@@ -116,6 +116,20 @@ EXECUTE del_some(90);
 EXECUTE del_some(94);
 SELECT count(*) FROM b WHERE id > 90;
 
+-- A procedure that commits between chunks is still one statement: it is
+-- stopped at the budget, and the record tells what was committed before.
+CREATE TABLE chunks (id int);
+INSERT INTO chunks SELECT generate_series(1, 12);
+CREATE PROCEDURE chunked() LANGUAGE plpgsql AS $$
+BEGIN
+  FOR i IN 0..2 LOOP
+    DELETE FROM chunks WHERE id > i * 4 AND id <= (i + 1) * 4;
+    COMMIT;
+  END LOOP;
+END $$;
+CALL chunked();
+SELECT count(*) FROM chunks;
+
 -- Partitioned tables count across partitions.
 CREATE TABLE p (id int, k int) PARTITION BY LIST (k);
 CREATE TABLE p1 PARTITION OF p FOR VALUES IN (1);
@@ -187,4 +201,6 @@ SELECT count(*) FROM w;
 \c postgres postgres
 SELECT session_role, command_tag, verdict, rule, objects, row_count
   FROM agent_guard.audit_log WHERE id > :last_id ORDER BY id;
+SELECT reason FROM agent_guard.audit_log
+ WHERE id > :last_id AND statement LIKE 'CALL%';
 \c :regdb
