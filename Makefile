@@ -46,3 +46,21 @@ include $(PGXS)
 print-tests:
 	@echo "REGRESS=$(REGRESS)"
 	@echo "ISOLATION=$(ISOLATION)"
+
+# agent_guard_lint: the offline CLI (cli/), linked against libpg_query and
+# built with the same warnings as the extension, but no server headers.
+CLI_SRCS = cli/main.c cli/lint.c cli/json.c cli/fingerprint.c cli/sha256.c
+CLI_HDRS = cli/lint.h cli/json.h cli/fingerprint.h cli/sha256.h src/ag_vocab.h
+CLI_CFLAGS = -std=gnu99 -O2 -g -Wall -Wextra -Werror -Wno-unused-parameter
+EXTRA_CLEAN += cli/agent_guard_lint cli/agent_guard_lint_fuzz
+
+all: cli/agent_guard_lint
+
+cli/agent_guard_lint: $(CLI_SRCS) $(CLI_HDRS)
+	$(CC) $(CLI_CFLAGS) -o $@ $(CLI_SRCS) -lpg_query
+
+install: install-cli
+
+.PHONY: install-cli
+install-cli: cli/agent_guard_lint
+	$(INSTALL_PROGRAM) cli/agent_guard_lint '$(DESTDIR)$(bindir)/agent_guard_lint'
