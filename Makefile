@@ -9,6 +9,7 @@ EXTVERSION = $(shell sed -n "s/^default_version[[:space:]]*=[[:space:]]*'\([^']*
 MODULE_big = agent_guard
 OBJS = \
 	src/agent_guard.o \
+	src/approval.o \
 	src/audit.o \
 	src/budget.o \
 	src/classify.o \
@@ -27,7 +28,7 @@ DATA = $(wildcard $(EXTENSION)--*.sql)
 # Test lists; test/run_tests.sh reads them with "make print-tests".
 REGRESS = setup identity drop_kinds truncate_alter dml_unbounded client_paths \
 	budgets policy \
-	superuser guc_protect dry_run audit
+	superuser guc_protect dry_run audit approvals
 ISOLATION = tag_live
 TAP_TESTS = 1
 
@@ -41,6 +42,9 @@ override with_llvm = no
 
 PGXS := $(shell $(PG_CONFIG) --pgxs)
 include $(PGXS)
+
+# Every object depends on the shared headers (PGXS tracks no dependencies).
+$(OBJS): src/agent_guard.h src/ag_vocab.h
 
 .PHONY: print-tests
 print-tests:

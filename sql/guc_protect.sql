@@ -47,6 +47,7 @@ RESET agent_guard.mode;
 \c - postgres
 REVOKE SET ON PARAMETER agent_guard.enabled FROM ag_bot;
 REVOKE SET ON PARAMETER agent_guard.mode FROM ag_bot, ag_plain;
--- Role and database settings are not changed.
+-- The agent's role and database settings are not changed.
 SELECT setrole::regrole, setdatabase, setconfig FROM pg_db_role_setting
- WHERE array_to_string(setconfig, ',') LIKE '%agent_guard%';
+ WHERE array_to_string(setconfig, ',') LIKE '%agent_guard%'
+   AND (setrole = 'ag_bot'::regrole OR setdatabase <> 0);

@@ -83,6 +83,7 @@ static const char *const ag_verdict_names[] = {"allow", "deny", "dry_run"};
 #define AG_RULE_TXN_BUDGET		"transaction_budget"	/* rows per transaction */
 #define AG_RULE_WINDOW_BUDGET	"window_budget"	/* rows per role and window */
 #define AG_RULE_POLICY			"policy"	/* a row of agent_guard.policy */
+#define AG_RULE_APPROVAL_CEILING "approval_ceiling"	/* rows an approval allows */
 
 static inline const char *
 ag_op_name(AgOpClass op)

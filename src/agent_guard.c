@@ -45,4 +45,5 @@ _PG_init(void)
 	ag_install_utility_hook();
 	ag_install_executor_hooks();
 	ag_install_object_access_hook();
+	ag_install_emit_log_hook();
 }

@@ -65,6 +65,8 @@ typedef struct AgFinding
 	int64		row_count;		/* rows reached or estimated, -1 if unknown */
 	const char *reason;			/* what the statement would do, a phrase */
 	const char *detail;			/* extra sentence for errdetail, or NULL */
+	Oid			relid;			/* the table concerned, if one */
+	int			pop;			/* AgPolicyOp of the operation, 0 if none */
 } AgFinding;
 
 extern void ag_finding_init(AgFinding *f, AgOpClass op);
@@ -95,6 +97,7 @@ extern void ag_budget_statement_end(void);
 extern void ag_budget_watch(QueryDesc *queryDesc);
 extern void ag_budget_unwatch(QueryDesc *queryDesc);
 extern double ag_relation_row_estimate(Oid relid);
+extern void ag_budget_approved(int64 max_rows);
 
 /* policy.c */
 typedef enum AgPolicyOp
@@ -112,18 +115,37 @@ typedef struct AgPolicyMatch
 	AgAction	action;
 	int64		max_rows;		/* per statement, -1 when the rule sets none */
 	bool		table_rule;		/* matched on the table, not only the role */
+	int			approvers;		/* distinct approvers its approvals need */
 } AgPolicyMatch;
 
 extern void ag_policy_init(void);
 extern void ag_policy_lookup(Oid relid, AgPolicyOp op, AgPolicyMatch *m);
 extern void ag_policy_apply(AgFinding *f, Oid relid, AgPolicyOp op);
+extern int	ag_policy_approvers(Oid relid, int op);
+
+/* approval.c */
+extern char *ag_approval_token;
+extern char *ag_sha256_hex(const char *data);
+extern char *ag_presented_token(void);
+extern void ag_redact_tokens(char *s);
+extern char *ag_redacted(const char *s);
+extern void ag_install_emit_log_hook(void);
 
 /* fingerprint.c */
 extern char *ag_fingerprint(const char *sql);
 
 /* audit.c */
+typedef enum AgRecordKind
+{
+	AG_REC_AUDIT = 0,			/* an audit row */
+	AG_REC_REQUEST,				/* an audit row, and an approval request */
+	AG_REC_INTENT,				/* only an approval request, filed ahead */
+	AG_REC_SPEND				/* check and spend a token; allow row if good */
+} AgRecordKind;
+
 typedef struct AgAuditRecord
 {
+	AgRecordKind kind;
 	AgVerdict	verdict;
 	int64		row_count;
 	const char *command_tag;
@@ -133,12 +155,21 @@ typedef struct AgAuditRecord
 	const char *reason;
 	List	   *objects;		/* char * */
 	bool		async;			/* routine record: do not wait for it */
+	const char *fingerprint;
+	const char *token_hash;		/* AG_REC_SPEND: SHA-256 of the token */
+	const char *approver;
+	int			approvals_required; /* AG_REC_REQUEST, AG_REC_INTENT */
+	int64		request_id;		/* in: approved run; out: filed or spent */
+	/* results of AG_REC_SPEND */
+	bool		spent;			/* the token was good and is now spent */
+	int64		max_rows;		/* the approval's row ceiling, -1 if none */
+	char	   *result_text;	/* approvers, or why the token was refused */
 } AgAuditRecord;
 
 extern void ag_audit_shmem_request(void);
 extern void ag_audit_shmem_startup(void);
 extern void ag_audit_register_worker(void);
-extern bool ag_audit_write(const AgAuditRecord *rec);
+extern bool ag_audit_write(AgAuditRecord *rec);
 extern PGDLLEXPORT void ag_audit_worker_main(Datum main_arg);
 
 /* hooks: utility.c, executor.c, objaccess.c */

@@ -48,6 +48,7 @@
 #include "utils/guc.h"
 #include "utils/json.h"
 #include "utils/memutils.h"
+#include "utils/resowner.h"
 #include "utils/snapmgr.h"
 #include "utils/timestamp.h"
 
@@ -81,19 +82,29 @@ typedef enum AgField
 	AGF_VERDICT,
 	AGF_RULE,
 	AGF_REASON,
+	AGF_FINGERPRINT,
+	AGF_APPROVER,
+	AGF_TOKEN_HASH,				/* never logged */
 	AGF__COUNT
 } AgField;
 
 static const char *const ag_field_names[AGF__COUNT] = {
 	"database_name", "session_role", "effective_role", "client_addr",
 	"application_name", "command_tag", "statement", "top_statement",
-	"objects", "verdict", "rule", "reason"
+	"objects", "verdict", "rule", "reason", "fingerprint", "approver",
+	"token_hash"
 };
 
 typedef struct AgSlot
 {
 	AgSlotState state;
 	bool		waiting;		/* a backend waits for the outcome */
+	AgRecordKind kind;
+	int32		approvals;		/* approvers a filed request needs */
+	int64		request_id;		/* in: of an approved run; out: filed/spent */
+	bool		out_ok;			/* spend: the token was good and is spent */
+	int64		out_max_rows;	/* spend: the approval's row ceiling, or -1 */
+	char		out_text[512];	/* spend: approvers, or why not */
 	TimestampTz logged_at;
 	int32		backend_pid;
 	int32		nobjects;
@@ -266,6 +277,12 @@ ag_fill_slot(AgSlot *slot, const AgAuditRecord *rec, const char *dbname,
 	slot->logged_at = GetCurrentTimestamp();
 	slot->backend_pid = MyProcPid;
 	slot->row_count = rec->row_count;
+	slot->kind = rec->kind;
+	slot->approvals = rec->approvals_required;
+	slot->request_id = rec->request_id;
+	slot->out_ok = false;
+	slot->out_max_rows = -1;
+	slot->out_text[0] = '\0';
 
 	slot_put(slot, AGF_DATABASE, dbname, AG_MAX_FIELD);
 	slot_put(slot, AGF_SESSION_ROLE, session_role, AG_MAX_FIELD);
@@ -276,6 +293,9 @@ ag_fill_slot(AgSlot *slot, const AgAuditRecord *rec, const char *dbname,
 	slot_put(slot, AGF_VERDICT, ag_verdict_name(rec->verdict), AG_MAX_FIELD);
 	slot_put(slot, AGF_RULE, rec->rule, AG_MAX_FIELD);
 	slot_put(slot, AGF_REASON, rec->reason, AG_MAX_FIELD);
+	slot_put(slot, AGF_FINGERPRINT, rec->fingerprint, AG_MAX_FIELD);
+	slot_put(slot, AGF_APPROVER, rec->approver, AG_MAX_FIELD);
+	slot_put(slot, AGF_TOKEN_HASH, rec->token_hash, AG_MAX_FIELD);
 	slot_put_objects(slot, rec->objects);
 
 	/* The statements share what is left; the judged one comes first. */
@@ -301,11 +321,13 @@ ag_slot_json(const AgSlot *slot)
 	appendStringInfo(&buf, ",\"backend_pid\":%d", slot->backend_pid);
 	if (slot->row_count >= 0)
 		appendStringInfo(&buf, ",\"row_count\":" INT64_FORMAT, slot->row_count);
+	if (slot->request_id > 0)
+		appendStringInfo(&buf, ",\"request_id\":" INT64_FORMAT, slot->request_id);
 	for (f = 0; f < AGF__COUNT; f++)
 	{
 		const char *val = slot_get(slot, f);
 
-		if (val == NULL)
+		if (val == NULL || f == AGF_TOKEN_HASH)
 			continue;
 		appendStringInfo(&buf, ",\"%s\":", ag_field_names[f]);
 		if (f == AGF_OBJECTS)
@@ -354,7 +376,7 @@ ag_release_slot(AgSlot *slot)
  * left for the worker to free.
  */
 static AgSlotState
-ag_wait_for_slot(AgSlot *slot, TimestampTz deadline)
+ag_wait_for_slot(AgSlot *slot, TimestampTz deadline, AgAuditRecord *rec)
 {
 	AgSlotState outcome = AG_SLOT_FILLED;
 
@@ -366,6 +388,10 @@ ag_wait_for_slot(AgSlot *slot, TimestampTz deadline)
 		if (slot->state == AG_SLOT_DONE_OK || slot->state == AG_SLOT_DONE_FAILED)
 		{
 			outcome = slot->state;
+			rec->request_id = slot->request_id;
+			rec->spent = slot->out_ok;
+			rec->max_rows = slot->out_max_rows;
+			rec->result_text = pstrdup(slot->out_text);
 			slot->state = AG_SLOT_FREE;
 			slot->waiting = false;
 		}
@@ -389,7 +415,7 @@ ag_wait_for_slot(AgSlot *slot, TimestampTz deadline)
  * it is not, in which case the record has gone to the server log.
  */
 bool
-ag_audit_write(const AgAuditRecord *rec)
+ag_audit_write(AgAuditRecord *rec)
 {
 	AgSlot	   *slot = NULL;
 	AgSlot	   *local;
@@ -469,7 +495,7 @@ ag_audit_write(const AgAuditRecord *rec)
 	held = slot;
 	PG_TRY();
 	{
-		outcome = ag_wait_for_slot(held, deadline);
+		outcome = ag_wait_for_slot(held, deadline, rec);
 	}
 	PG_CATCH();
 	{
@@ -507,104 +533,238 @@ ag_worker_detach(int code, Datum arg)
 	LWLockRelease(ag_shared->lock);
 }
 
-#define AG_INSERT_NARGS 15
+#define AG_INSERT_NARGS 18
 
 static const char *ag_insert_sql =
 "INSERT INTO agent_guard.audit_log (logged_at, database_name, session_role,"
 " effective_role, client_addr, application_name, backend_pid, command_tag,"
-" statement, top_statement, objects, row_count, verdict, rule, reason)"
+" statement, top_statement, objects, row_count, verdict, rule, reason,"
+" fingerprint, request_id, approver)"
 " VALUES ($1, $2, $3, $4, $5::pg_catalog.inet, $6, $7, $8, $9, $10, $11,"
-" $12, $13, $14, $15)";
+" $12, $13, $14, $15, $16, $17, $18)";
 
-/*
- * Insert the batch in one transaction.  Returns false, with the error
- * reported to the log, if anything failed.
- */
-static bool
-ag_worker_insert(AgSlot **batch, int n)
+static Datum
+ag_text_or_null(const char *v, char *null)
 {
-	static const Oid argtypes[] = {
+	if (v == NULL)
+	{
+		*null = 'n';
+		return (Datum) 0;
+	}
+	*null = ' ';
+	return CStringGetTextDatum(v);
+}
+
+static Datum
+ag_objects_array(AgSlot *s)
+{
+	Datum	   *objs = palloc(sizeof(Datum) * Max(s->nobjects, 1));
+	const char *o = slot_get(s, AGF_OBJECTS);
+	int			j;
+
+	for (j = 0; j < s->nobjects; j++)
+	{
+		objs[j] = CStringGetTextDatum(o);
+		o += strlen(o) + 1;
+	}
+	return PointerGetDatum(construct_array(objs, s->nobjects, TEXTOID, -1,
+										   false, TYPALIGN_INT));
+}
+
+/* Insert the slot's audit row; verdict and approver may be overridden. */
+static void
+ag_insert_audit_row(AgSlot *s, const char *verdict, const char *approver)
+{
+	static const Oid argtypes[AG_INSERT_NARGS] = {
 		TIMESTAMPTZOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID,
 		INT4OID, TEXTOID, TEXTOID, TEXTOID, TEXTARRAYOID, INT8OID,
-		TEXTOID, TEXTOID, TEXTOID
+		TEXTOID, TEXTOID, TEXTOID, TEXTOID, INT8OID, TEXTOID
 	};
+	Datum		values[AG_INSERT_NARGS];
+	char		nulls[AG_INSERT_NARGS];
+
+	memset(nulls, ' ', sizeof(nulls));
+	values[0] = TimestampTzGetDatum(s->logged_at);
+	values[1] = ag_text_or_null(slot_get(s, AGF_DATABASE), &nulls[1]);
+	values[2] = ag_text_or_null(slot_get(s, AGF_SESSION_ROLE), &nulls[2]);
+	values[3] = ag_text_or_null(slot_get(s, AGF_EFFECTIVE_ROLE), &nulls[3]);
+	values[4] = ag_text_or_null(slot_get(s, AGF_CLIENT_ADDR), &nulls[4]);
+	values[5] = ag_text_or_null(slot_get(s, AGF_APPLICATION_NAME), &nulls[5]);
+	values[6] = Int32GetDatum(s->backend_pid);
+	values[7] = ag_text_or_null(slot_get(s, AGF_COMMAND_TAG), &nulls[7]);
+	values[8] = ag_text_or_null(slot_get(s, AGF_STATEMENT), &nulls[8]);
+	values[9] = ag_text_or_null(slot_get(s, AGF_TOP_STATEMENT), &nulls[9]);
+	values[10] = ag_objects_array(s);
+	values[11] = Int64GetDatum(s->row_count);
+	if (s->row_count < 0)
+		nulls[11] = 'n';
+	values[12] = ag_text_or_null(verdict ? verdict : slot_get(s, AGF_VERDICT), &nulls[12]);
+	values[13] = ag_text_or_null(slot_get(s, AGF_RULE), &nulls[13]);
+	values[14] = ag_text_or_null(slot_get(s, AGF_REASON), &nulls[14]);
+	values[15] = ag_text_or_null(slot_get(s, AGF_FINGERPRINT), &nulls[15]);
+	values[16] = Int64GetDatum(s->request_id);
+	if (s->request_id <= 0)
+		nulls[16] = 'n';
+	values[17] = ag_text_or_null(approver ? approver : slot_get(s, AGF_APPROVER), &nulls[17]);
+
+	if (SPI_execute_with_args(ag_insert_sql, AG_INSERT_NARGS, (Oid *) argtypes,
+							  values, nulls, false, 0) != SPI_OK_INSERT)
+		elog(ERROR, "could not insert an agent_guard audit record");
+}
+
+/* File (or find) the approval request for the slot's statement. */
+static int64
+ag_file_request(AgSlot *s, bool intent)
+{
+	static const Oid argtypes[9] = {
+		TEXTOID, TEXTOID, TEXTOID, TEXTOID, TEXTARRAYOID, INT8OID, TEXTOID,
+		INT4OID, BOOLOID
+	};
+	Datum		values[9];
+	char		nulls[9];
+	bool		isnull;
+	Datum		d;
+
+	memset(nulls, ' ', sizeof(nulls));
+	values[0] = ag_text_or_null(slot_get(s, AGF_SESSION_ROLE), &nulls[0]);
+	values[1] = ag_text_or_null(slot_get(s, AGF_DATABASE), &nulls[1]);
+	values[2] = ag_text_or_null(slot_get(s, AGF_STATEMENT), &nulls[2]);
+	values[3] = ag_text_or_null(slot_get(s, AGF_FINGERPRINT), &nulls[3]);
+	values[4] = ag_objects_array(s);
+	values[5] = Int64GetDatum(s->row_count);
+	if (s->row_count < 0)
+		nulls[5] = 'n';
+	values[6] = ag_text_or_null(slot_get(s, AGF_RULE), &nulls[6]);
+	values[7] = Int32GetDatum(s->approvals);
+	values[8] = BoolGetDatum(intent);
+
+	if (SPI_execute_with_args("SELECT agent_guard.file_request($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+							  9, (Oid *) argtypes, values, nulls, false, 1) != SPI_OK_SELECT ||
+		SPI_processed != 1)
+		elog(ERROR, "could not file an agent_guard approval request");
+	d = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
+	return isnull ? 0 : DatumGetInt64(d);
+}
+
+/* Check and spend a presented token; on success write the allow row. */
+static void
+ag_spend_token(AgSlot *s)
+{
+	static const Oid argtypes[5] = {TEXTOID, TEXTOID, TEXTOID, TEXTOID, INT4OID};
+	Datum		values[5];
+	char		nulls[5];
+	bool		isnull;
+	HeapTuple	tup;
+	TupleDesc	desc;
+	Datum		d;
+	char	   *text;
+
+	memset(nulls, ' ', sizeof(nulls));
+	values[0] = ag_text_or_null(slot_get(s, AGF_TOKEN_HASH), &nulls[0]);
+	values[1] = ag_text_or_null(slot_get(s, AGF_SESSION_ROLE), &nulls[1]);
+	values[2] = ag_text_or_null(slot_get(s, AGF_DATABASE), &nulls[2]);
+	values[3] = ag_text_or_null(slot_get(s, AGF_FINGERPRINT), &nulls[3]);
+	values[4] = Int32GetDatum(s->backend_pid);
+
+	if (SPI_execute_with_args("SELECT ok, reason, request_id, approvers, max_rows"
+							  " FROM agent_guard.spend_token($1, $2, $3, $4, $5)",
+							  5, (Oid *) argtypes, values, nulls, false, 1) != SPI_OK_SELECT ||
+		SPI_processed != 1)
+		elog(ERROR, "could not check an agent_guard approval token");
+
+	tup = SPI_tuptable->vals[0];
+	desc = SPI_tuptable->tupdesc;
+	d = SPI_getbinval(tup, desc, 1, &isnull);
+	s->out_ok = !isnull && DatumGetBool(d);
+	d = SPI_getbinval(tup, desc, 3, &isnull);
+	s->request_id = isnull ? 0 : DatumGetInt64(d);
+	d = SPI_getbinval(tup, desc, 5, &isnull);
+	s->out_max_rows = isnull ? -1 : DatumGetInt64(d);
+	text = SPI_getvalue(tup, desc, s->out_ok ? 4 : 2);
+	strlcpy(s->out_text, text ? text : "", sizeof(s->out_text));
+
+	if (s->out_ok)
+		ag_insert_audit_row(s, "allow", s->out_text);
+}
+
+/* Do what one slot asks for. */
+static void
+ag_worker_process_slot(AgSlot *s)
+{
+	switch (s->kind)
+	{
+		case AG_REC_AUDIT:
+			ag_insert_audit_row(s, NULL, NULL);
+			break;
+		case AG_REC_REQUEST:
+			s->request_id = ag_file_request(s, false);
+			ag_insert_audit_row(s, NULL, NULL);
+			break;
+		case AG_REC_INTENT:
+			s->request_id = ag_file_request(s, true);
+			break;
+		case AG_REC_SPEND:
+			ag_spend_token(s);
+			break;
+	}
+}
+
+/* One slot in a subtransaction of its own; false if it failed. */
+static bool
+ag_worker_one_slot(AgSlot *s)
+{
 	MemoryContext oldcxt = CurrentMemoryContext;
+	ResourceOwner oldowner = CurrentResourceOwner;
 	volatile bool ok = true;
+
+	BeginInternalSubTransaction(NULL);
+	PG_TRY();
+	{
+		ag_worker_process_slot(s);
+		ReleaseCurrentSubTransaction();
+	}
+	PG_CATCH();
+	{
+		MemoryContextSwitchTo(oldcxt);
+		EmitErrorReport();
+		FlushErrorState();
+		RollbackAndReleaseCurrentSubTransaction();
+		ok = false;
+	}
+	PG_END_TRY();
+	MemoryContextSwitchTo(oldcxt);
+	CurrentResourceOwner = oldowner;
+	return ok;
+}
+
+static void
+ag_worker_all_slots(AgSlot **batch, int n, bool *ok)
+{
+	int			i;
+
+	for (i = 0; i < n; i++)
+		ok[i] = ag_worker_one_slot(batch[i]);
+}
+
+/*
+ * Write the batch in one transaction, each slot in a subtransaction of its
+ * own so that one bad record cannot lose the others.  ok[i] tells whether
+ * slot i was done; returns false if the transaction as a whole failed.
+ */
+static bool
+ag_worker_insert(AgSlot **batch, int n, bool *ok)
+{
+	MemoryContext oldcxt = CurrentMemoryContext;
+	volatile bool committed = true;
 
 	SetCurrentStatementStartTimestamp();
 	StartTransactionCommand();
 	PG_TRY();
 	{
-		SPIPlanPtr	plan;
-		int			i;
-
 		SPI_connect();
 		PushActiveSnapshot(GetTransactionSnapshot());
 		pgstat_report_activity(STATE_RUNNING, "writing agent_guard audit records");
-
-		plan = SPI_prepare(ag_insert_sql, AG_INSERT_NARGS, (Oid *) argtypes);
-		if (plan == NULL)
-			elog(ERROR, "SPI_prepare failed for the audit insert: %s",
-				 SPI_result_code_string(SPI_result));
-
-		for (i = 0; i < n; i++)
-		{
-			AgSlot	   *s = batch[i];
-			Datum		values[AG_INSERT_NARGS];
-			char		nulls[AG_INSERT_NARGS];
-			static const AgField text_fields[] = {
-				AGF_DATABASE, AGF_SESSION_ROLE, AGF_EFFECTIVE_ROLE,
-				AGF_CLIENT_ADDR, AGF_APPLICATION_NAME
-			};
-			int			j;
-			Datum	   *objs;
-			const char *o;
-
-			memset(nulls, ' ', sizeof(nulls));
-			values[0] = TimestampTzGetDatum(s->logged_at);
-			for (j = 0; j < lengthof(text_fields); j++)
-			{
-				const char *v = slot_get(s, text_fields[j]);
-
-				if (v)
-					values[1 + j] = CStringGetTextDatum(v);
-				else
-					nulls[1 + j] = 'n';
-			}
-			values[6] = Int32GetDatum(s->backend_pid);
-
-			values[7] = CStringGetTextDatum(slot_get(s, AGF_COMMAND_TAG));
-			values[8] = CStringGetTextDatum(slot_get(s, AGF_STATEMENT));
-			if (slot_get(s, AGF_TOP_STATEMENT))
-				values[9] = CStringGetTextDatum(slot_get(s, AGF_TOP_STATEMENT));
-			else
-				nulls[9] = 'n';
-
-			objs = palloc(sizeof(Datum) * Max(s->nobjects, 1));
-			o = slot_get(s, AGF_OBJECTS);
-			for (j = 0; j < s->nobjects; j++)
-			{
-				objs[j] = CStringGetTextDatum(o);
-				o += strlen(o) + 1;
-			}
-			values[10] = PointerGetDatum(construct_array(objs, s->nobjects,
-														 TEXTOID, -1, false,
-														 TYPALIGN_INT));
-			if (s->row_count >= 0)
-				values[11] = Int64GetDatum(s->row_count);
-			else
-				nulls[11] = 'n';
-			values[12] = CStringGetTextDatum(slot_get(s, AGF_VERDICT));
-			values[13] = CStringGetTextDatum(slot_get(s, AGF_RULE));
-			if (slot_get(s, AGF_REASON))
-				values[14] = CStringGetTextDatum(slot_get(s, AGF_REASON));
-			else
-				nulls[14] = 'n';
-
-			if (SPI_execute_plan(plan, values, nulls, false, 0) != SPI_OK_INSERT)
-				elog(ERROR, "could not insert an agent_guard audit record");
-		}
-
+		ag_worker_all_slots(batch, n, ok);
 		SPI_finish();
 		PopActiveSnapshot();
 		CommitTransactionCommand();
@@ -615,13 +775,13 @@ ag_worker_insert(AgSlot **batch, int n)
 		EmitErrorReport();
 		FlushErrorState();
 		AbortCurrentTransaction();
-		ok = false;
+		committed = false;
 	}
 	PG_END_TRY();
 
 	pgstat_report_activity(STATE_IDLE, NULL);
 	MemoryContextSwitchTo(oldcxt);
-	return ok;
+	return committed;
 }
 
 void
@@ -659,8 +819,9 @@ ag_audit_worker_main(Datum main_arg)
 	{
 		AgSlot	   *batch[AG_NSLOTS];
 		int			slot_index[AG_NSLOTS];
+		bool		done[AG_NSLOTS];
 		int			n = 0;
-		bool		ok;
+		bool		committed;
 
 		CHECK_FOR_INTERRUPTS();
 		if (ConfigReloadPending)
@@ -698,11 +859,15 @@ ag_audit_worker_main(Datum main_arg)
 			continue;
 		}
 
-		ok = ag_worker_insert(batch, n);
+		committed = ag_worker_insert(batch, n, done);
 		MemoryContextSwitchTo(loop_cxt);
-		if (!ok)
-			for (i = 0; i < n; i++)
+		for (i = 0; i < n; i++)
+		{
+			if (!committed)
+				done[i] = false;
+			if (!done[i] && batch[i]->kind != AG_REC_SPEND)
 				ag_log_slot(batch[i], "insert failed");
+		}
 
 		LWLockAcquire(ag_shared->lock, LW_EXCLUSIVE);
 		for (i = 0; i < n; i++)
@@ -710,7 +875,13 @@ ag_audit_worker_main(Datum main_arg)
 			AgSlot	   *s = &ag_shared->slots[slot_index[i]];
 
 			if (s->waiting)
-				s->state = ok ? AG_SLOT_DONE_OK : AG_SLOT_DONE_FAILED;
+			{
+				s->state = done[i] ? AG_SLOT_DONE_OK : AG_SLOT_DONE_FAILED;
+				s->request_id = batch[i]->request_id;
+				s->out_ok = done[i] && batch[i]->out_ok;
+				s->out_max_rows = batch[i]->out_max_rows;
+				memcpy(s->out_text, batch[i]->out_text, sizeof(s->out_text));
+			}
 			else
 				s->state = AG_SLOT_FREE;
 		}

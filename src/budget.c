@@ -128,6 +128,8 @@ static AgTableRows *stmt_tables = NULL;
 static int	stmt_ntables = 0;
 static int	stmt_tables_alloc = 0;
 static AgFinding *stmt_dry_finding = NULL;	/* first budget passed in dry run */
+static bool stmt_approved = false;	/* a human approved this statement */
+static int64 stmt_ceiling = -1;	/* ... up to this many rows, -1: any */
 static TimestampTz stmt_start = 0;	/* identifies the client statement */
 static const void *stmt_first = NULL;
 
@@ -576,6 +578,8 @@ ag_budget_exceeded(Relation rel, AgPolicyOp op, const char *rule,
 	f->command_tag = op == AG_POLICY_DELETE ? "DELETE" : "UPDATE";
 	f->objects = list_make1(ag_relation_description(RelationGetRelid(rel)));
 	f->row_count = rows;
+	f->relid = RelationGetRelid(rel);
+	f->pop = op;
 	if (strcmp(rule, AG_RULE_POLICY) == 0)
 		f->reason = pstrdup(what);
 	else
@@ -599,8 +603,26 @@ ag_budget_exceeded(Relation rel, AgPolicyOp op, const char *rule,
 static void
 ag_count_row(Relation rel, AgPolicyOp op)
 {
-	AgTableRows *t = ag_table_rows(rel, op);
+	AgTableRows *t;
 	int64		limit;
+
+	/*
+	 * An approved statement answers only to its approval's ceiling; its rows
+	 * count against no other budget.
+	 */
+	if (stmt_approved)
+	{
+		stmt_rows++;
+		if (stmt_ceiling >= 0 && stmt_rows > stmt_ceiling)
+		{
+			stmt_approved = false;
+			ag_budget_exceeded(rel, op, AG_RULE_APPROVAL_CEILING, stmt_rows, stmt_ceiling,
+							   "the statement changed more rows than its approval allows");
+		}
+		return;
+	}
+
+	t = ag_table_rows(rel, op);
 
 	if (t->action == AG_ACTION_ALLOW)
 		return;					/* the policy exempts this table */
@@ -677,6 +699,8 @@ ag_budget_statement_begin(PlannedStmt *pstmt)
 	stmt_committed = 0;
 	stmt_role_limit = -1;
 	stmt_dry_finding = NULL;
+	stmt_approved = false;
+	stmt_ceiling = -1;
 	stmt_active = ag_enabled && !IsParallelWorker() &&
 		IsTransactionState() && ag_is_agent_session();
 }
@@ -720,6 +744,17 @@ ag_count_visible_rows(Relation rel)
 	ExecDropSingleTupleTableSlot(slot);
 	UnregisterSnapshot(snapshot);
 	return n;
+}
+
+/*
+ * A human approved the current statement (ag_judge spent a token): from now
+ * on it answers only to the approval's row ceiling (-1: none).
+ */
+void
+ag_budget_approved(int64 max_rows)
+{
+	stmt_approved = true;
+	stmt_ceiling = max_rows;
 }
 
 /* Estimated rows of a table (summed over partitions), -1 if unknown. */

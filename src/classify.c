@@ -63,6 +63,8 @@ ag_finding_init(AgFinding *f, AgOpClass op)
 	f->row_count = -1;
 	f->reason = NULL;
 	f->detail = NULL;
+	f->relid = InvalidOid;
+	f->pop = 0;
 }
 
 /* Set the operation class, with its default action and rule. */
@@ -265,6 +267,8 @@ ag_classify_drop(DropStmt *stmt, AgFinding *f)
 		return;					/* the session's own scratch tables */
 
 	ag_finding_set_op(f, AG_OP_DROP);
+	f->pop = AG_POLICY_DROP;
+	f->relid = relids != NIL ? linitial_oid(relids) : InvalidOid;
 	f->reason = stmt->behavior == DROP_CASCADE ?
 		"an agent may not drop database objects, with or without CASCADE" :
 		"an agent may not drop database objects";
@@ -351,6 +355,8 @@ ag_classify_truncate(TruncateStmt *stmt, AgFinding *f)
 		return;
 	ag_finding_set_op(f, AG_OP_TRUNCATE);
 	f->reason = "an agent may not empty tables with TRUNCATE";
+	f->pop = AG_POLICY_TRUNCATE;
+	f->relid = relids != NIL ? linitial_oid(relids) : InvalidOid;
 	ag_apply_policy_to_relations(f, relids, AG_POLICY_TRUNCATE);
 }
 
@@ -1027,6 +1033,8 @@ ag_classify_modify(ModifyTable *mt, AgPlanContext *cxt, AgFinding *f)
 	}
 	if (unbounded && OidIsValid(relid))
 		local.row_count = (int64) ag_relation_row_estimate(relid);
+	local.relid = relid;
+	local.pop = pop;
 
 	/* The administrator's policy for this table and role may differ. */
 	if (OidIsValid(relid))

@@ -61,6 +61,30 @@ ag_join_objects(List *objects)
 	return buf.data;
 }
 
+/* Fill the common part of an audit record from a finding. */
+static void
+ag_record_init(AgAuditRecord *rec, AgFinding *f, AgVerdict verdict,
+			   const char *sourceText, int stmt_location, int stmt_len)
+{
+	char	   *statement = ag_statement_text(sourceText, stmt_location, stmt_len);
+
+	memset(rec, 0, sizeof(*rec));
+	rec->kind = AG_REC_AUDIT;
+	rec->verdict = verdict;
+	rec->row_count = f->row_count;
+	rec->command_tag = f->command_tag ? f->command_tag : "???";
+	rec->statement = ag_redacted(statement);
+	rec->top_statement = (debug_query_string &&
+						  strcmp(debug_query_string, statement) != 0 &&
+						  (sourceText == NULL || strcmp(debug_query_string, sourceText) != 0)) ?
+		ag_redacted(debug_query_string) : NULL;
+	rec->rule = f->rule;
+	rec->reason = f->detail ? psprintf("%s. %s", f->reason, f->detail) : f->reason;
+	rec->objects = f->objects;
+	rec->fingerprint = ag_fingerprint(statement);
+	rec->max_rows = -1;
+}
+
 /*
  * Make a durable audit record of a decision on a finding.  Returns whether
  * it is committed in agent_guard.audit_log; if not, it is in the server log.
@@ -70,20 +94,8 @@ ag_record(AgFinding *f, AgVerdict verdict, const char *sourceText,
 		  int stmt_location, int stmt_len)
 {
 	AgAuditRecord rec;
-	char	   *statement = ag_statement_text(sourceText, stmt_location, stmt_len);
 
-	memset(&rec, 0, sizeof(rec));
-	rec.verdict = verdict;
-	rec.row_count = f->row_count;
-	rec.command_tag = f->command_tag ? f->command_tag : "???";
-	rec.statement = statement;
-	rec.top_statement = (debug_query_string &&
-						 strcmp(debug_query_string, statement) != 0 &&
-						 (sourceText == NULL || strcmp(debug_query_string, sourceText) != 0)) ?
-		debug_query_string : NULL;
-	rec.rule = f->rule;
-	rec.reason = f->detail ? psprintf("%s. %s", f->reason, f->detail) : f->reason;
-	rec.objects = f->objects;
+	ag_record_init(&rec, f, verdict, sourceText, stmt_location, stmt_len);
 	return ag_audit_write(&rec);
 }
 
@@ -98,32 +110,98 @@ ag_record_statement(const char *command_tag, const char *sourceText,
 	AgAuditRecord rec;
 
 	memset(&rec, 0, sizeof(rec));
+	rec.kind = AG_REC_AUDIT;
 	rec.verdict = AG_VERDICT_ALLOW;
 	rec.row_count = -1;
 	rec.command_tag = command_tag;
-	rec.statement = ag_statement_text(sourceText, stmt_location, stmt_len);
+	rec.statement = ag_redacted(ag_statement_text(sourceText, stmt_location, stmt_len));
 	rec.rule = "none";
 	rec.async = true;
 	(void) ag_audit_write(&rec);
 }
 
 /*
- * Decide on a finding.  Returns if the statement may go on; otherwise
- * raises the denial.
+ * If the session presents an approval token, have the audit worker check it
+ * against this statement and spend it.  Returns true if the statement is
+ * approved (the allow row is then committed); otherwise *why says why the
+ * token was refused, or stays NULL if there was none.
+ */
+static bool
+ag_try_token(AgFinding *f, const char *sourceText, int stmt_location,
+			 int stmt_len, char **why)
+{
+	char	   *token = ag_presented_token();
+	AgAuditRecord rec;
+
+	*why = NULL;
+	if (token == NULL)
+		return false;
+
+	ag_record_init(&rec, f, AG_VERDICT_ALLOW, sourceText, stmt_location, stmt_len);
+	rec.kind = AG_REC_SPEND;
+	rec.token_hash = ag_sha256_hex(token);
+	memset(token, 0, strlen(token));
+
+	if (!ag_audit_write(&rec))
+	{
+		*why = "the approval token could not be checked, because the audit worker could not be reached";
+		return false;
+	}
+	if (!rec.spent)
+	{
+		*why = rec.result_text;
+		return false;
+	}
+	ag_budget_approved(rec.max_rows);
+	ereport(NOTICE,
+			(errmsg("agent_guard: %s allowed by approval request %lld",
+					f->command_tag ? f->command_tag : "statement",
+					(long long) rec.request_id),
+			 errdetail("Approved by %s; the approval is now used.",
+					   rec.result_text && rec.result_text[0] ? rec.result_text : "a human")));
+	return true;
+}
+
+/*
+ * Decide on a finding.  Returns if the statement may go on (allowed, dry
+ * run, or approved by a human); otherwise raises the denial, after filing an
+ * approval request for it.
  */
 void
 ag_judge(AgFinding *f, const char *sourceText, int stmt_location, int stmt_len)
 {
+	AgAuditRecord rec;
 	AgVerdict	verdict;
 	bool		durable;
+	bool		approvable;
+	char	   *token_problem = NULL;
 	StringInfoData detail;
+	StringInfoData hint;
 
 	if (f->action != AG_ACTION_DENY)
 		return;
 
-	verdict = (ag_mode == AG_MODE_DRY_RUN && f->op != AG_OP_GUARD_TAMPER) ?
+	/* Attempts on the guard itself are never approved nor dry-run. */
+	approvable = f->op != AG_OP_GUARD_TAMPER;
+	verdict = (ag_mode == AG_MODE_DRY_RUN && approvable) ?
 		AG_VERDICT_DRY_RUN : AG_VERDICT_DENY;
-	durable = ag_record(f, verdict, sourceText, stmt_location, stmt_len);
+
+	/* A statement that outgrew its approval does not spend another. */
+	if (verdict == AG_VERDICT_DENY && approvable &&
+		strcmp(f->rule, AG_RULE_APPROVAL_CEILING) != 0 &&
+		ag_try_token(f, sourceText, stmt_location, stmt_len, &token_problem))
+		return;
+
+	ag_record_init(&rec, f, verdict, sourceText, stmt_location, stmt_len);
+	if (verdict == AG_VERDICT_DENY && approvable)
+	{
+		rec.kind = AG_REC_REQUEST;
+		rec.approvals_required = ag_policy_approvers(f->relid, f->pop);
+	}
+	if (token_problem)
+		rec.reason = psprintf("%s. The presented approval token was refused: %s",
+							  rec.reason ? rec.reason : "guarded statement", token_problem);
+	durable = ag_audit_write(&rec);
 
 	if (verdict == AG_VERDICT_DRY_RUN && durable)
 		return;
@@ -136,10 +214,29 @@ ag_judge(AgFinding *f, const char *sourceText, int stmt_location, int stmt_len)
 		appendStringInfo(&detail, " Rows at stake: about %lld.", (long long) f->row_count);
 	if (f->detail)
 		appendStringInfo(&detail, " %s", f->detail);
+	if (token_problem)
+		appendStringInfo(&detail, " The approval token was refused: %s.", token_problem);
+	if (durable && rec.request_id > 0)
+		appendStringInfo(&detail, " Approval request %lld is filed.", (long long) rec.request_id);
 	if (!durable)
 		appendStringInfoString(&detail, verdict == AG_VERDICT_DRY_RUN ?
 							   " The audit record could not be written, so the dry-run verdict was enforced; see the server log." :
 							   " The audit record could not be written to agent_guard.audit_log; it is in the server log.");
+
+	initStringInfo(&hint);
+	if (durable && rec.request_id > 0)
+		appendStringInfo(&hint,
+						 "Ask a human to approve request %lld (SELECT agent_guard.approve(%lld); in database \"%s\"), "
+						 "then run the same statement again with SET agent_guard.approval_token = '<token>' "
+						 "or a leading comment /* agent_guard:token=<token> */. Do not retry it in another form.",
+						 (long long) rec.request_id, (long long) rec.request_id,
+						 ag_audit_database);
+	else if (!approvable)
+		appendStringInfoString(&hint,
+							   "Only a human administrator using a non-agent role can do this. Do not retry it in another form.");
+	else
+		appendStringInfoString(&hint,
+							   "Ask a human to review this statement; if it is intended, a human must run it with a non-agent role. Do not retry it in another form.");
 
 	ereport(ERROR,
 			(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
@@ -147,5 +244,5 @@ ag_judge(AgFinding *f, const char *sourceText, int stmt_location, int stmt_len)
 					f->command_tag ? f->command_tag : "statement",
 					GetUserNameFromId(GetSessionUserId(), false)),
 			 errdetail_internal("%s", detail.data),
-			 errhint("Ask a human to review this statement; if it is intended, a human must run it with a non-agent role. Do not retry it in another form.")));
+			 errhint("%s", hint.data)));
 }

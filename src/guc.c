@@ -165,5 +165,14 @@ ag_define_gucs(void)
 							 0,
 							 ag_check_int, NULL, NULL);
 
+	DefineCustomStringVariable("agent_guard.approval_token",
+							   "Approval token for the next statement that agent_guard would refuse.",
+							   "A human obtains it with agent_guard.approve(); it is good for one use of the approved statement.",
+							   &ag_approval_token,
+							   "",
+							   PGC_USERSET,
+							   GUC_NO_SHOW_ALL | GUC_NOT_IN_SAMPLE | GUC_DISALLOW_IN_FILE,
+							   NULL, NULL, NULL);
+
 	MarkGUCPrefixReserved("agent_guard");
 }

@@ -52,6 +52,7 @@ typedef struct AgPolicyRule
 	int			ops;			/* AgPolicyOp bits */
 	AgAction	action;
 	int64		max_rows;		/* -1: none */
+	int			approvers;		/* distinct approvers for approvals */
 } AgPolicyRule;
 
 static MemoryContext policy_cxt = NULL;
@@ -139,7 +140,7 @@ ag_policy_parse_row(HeapTuple tup, TupleDesc desc, AgPolicyRule *r)
 	char	   *op;
 	char	   *action;
 
-	if (desc->natts < 6)
+	if (desc->natts < 7)
 	{
 		policy_error = pstrdup("agent_guard.policy does not have the columns this version expects");
 		return false;
@@ -152,6 +153,13 @@ ag_policy_parse_row(HeapTuple tup, TupleDesc desc, AgPolicyRule *r)
 	action = ag_text_attr(tup, desc, 5);
 	d = heap_getattr(tup, 6, desc, &isnull);
 	r->max_rows = isnull ? -1 : DatumGetInt64(d);
+	d = heap_getattr(tup, 7, desc, &isnull);
+	r->approvers = isnull ? 1 : DatumGetInt32(d);
+	if (r->approvers < 1)
+	{
+		policy_error = psprintf("policy row %d asks for %d approvers", r->id, r->approvers);
+		return false;
+	}
 
 	r->roleid = InvalidOid;
 	if (role != NULL)
@@ -284,6 +292,7 @@ ag_policy_lookup(Oid relid, AgPolicyOp op, AgPolicyMatch *m)
 	m->action = AG_ACTION_BUDGET;
 	m->max_rows = -1;
 	m->table_rule = false;
+	m->approvers = 1;
 
 	ag_policy_load();
 	if (policy_error != NULL)
@@ -304,6 +313,8 @@ ag_policy_lookup(Oid relid, AgPolicyOp op, AgPolicyMatch *m)
 			continue;
 		if (r->pattern != NULL)
 		{
+			if (!OidIsValid(relid))
+				continue;
 			if (relname == NULL)
 			{
 				relname = get_rel_name(relid);
@@ -325,6 +336,7 @@ ag_policy_lookup(Oid relid, AgPolicyOp op, AgPolicyMatch *m)
 			m->action = r->action;
 			m->max_rows = r->max_rows;
 			m->table_rule = r->pattern != NULL;
+			m->approvers = r->approvers;
 		}
 	}
 }
@@ -354,6 +366,18 @@ ag_policy_apply(AgFinding *f, Oid relid, AgPolicyOp op)
 				f->action = AG_ACTION_BUDGET;
 			break;
 	}
+}
+
+/* How many distinct approvers an approval of this operation needs. */
+int
+ag_policy_approvers(Oid relid, int op)
+{
+	AgPolicyMatch m;
+
+	if (op == 0)
+		return 1;
+	ag_policy_lookup(relid, (AgPolicyOp) op, &m);
+	return m.id ? m.approvers : 1;
 }
 
 void
