@@ -13,6 +13,9 @@
 #   isolation        test/specs/*.spec vs test/expected/*.out  (ISOLATION)
 #   TAP              test/t/*.pl on PostgreSQL::Test::Cluster
 #   CLI              test/cli/run.sh, when present and executable
+#   clients          test/clients/run.sh: node-postgres, an MCP server (npm;
+#                    skipped with a message if npm cannot install them) and
+#                    8 pgbench agent clients for 30 s
 #   PostgreSQL's own regression suite without and with agent_guard preloaded
 #                    test/pg_core_regress.sh
 #
@@ -298,6 +301,23 @@ if [[ -x test/cli/run.sh ]]; then
 		"$(count_lines '^not ok\b' "$log")"
 else
 	section "CLI: skipped (no executable test/cli/run.sh)"
+fi
+
+# ---------------------------------------------------------------------------
+# Real clients: node-postgres, an MCP server, pgbench (test/clients/run.sh)
+# ---------------------------------------------------------------------------
+
+if [[ -x test/clients/run.sh ]]; then
+	section "clients: test/clients/run.sh"
+	log=$WORK/logs/clients.log
+	set +e
+	test/clients/run.sh 2>&1 | tee "$log"
+	rc=${PIPESTATUS[0]}
+	set -e
+	record_suite clients "$rc" "$(count_lines '^ok\b' "$log")" \
+		"$(count_lines '^not ok\b' "$log")"
+else
+	section "clients: skipped (no executable test/clients/run.sh)"
 fi
 
 # ---------------------------------------------------------------------------
