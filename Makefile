@@ -29,7 +29,7 @@ DATA = $(wildcard $(EXTENSION)--*.sql)
 REGRESS = setup identity drop_kinds truncate_alter dml_unbounded client_paths \
 	budgets policy \
 	superuser guc_protect dry_run audit approvals
-ISOLATION = tag_live
+ISOLATION = tag_live approval_race
 TAP_TESTS = 1
 
 PG_CPPFLAGS = -I$(srcdir)/src
