@@ -293,15 +293,20 @@ else
 	if ! have_debsrc; then
 		add_debsrc
 	fi
-	apt-get update -q >/dev/null
+	apt-get update -q >/dev/null || log "apt-get update failed; using the package lists at hand"
 	mapfile -t versions < <(source_versions)
-	((${#versions[@]})) || die "apt knows no source package $SRCPKG (deb-src entries?)"
+	# Sources cached by an earlier run, newest first: the fallback when apt
+	# cannot serve any (no network, say).
+	mapfile -t cached < <(find "$PGSRC_CACHE" -mindepth 2 -maxdepth 2 -name .complete \
+		-printf '%h\n' 2>/dev/null | xargs -r -n1 basename | sort_debian_versions)
+	((${#versions[@]} + ${#cached[@]})) ||
+		die "apt knows no source package $SRCPKG (deb-src entries?)"
 	log "source versions of $SRCPKG known to apt: ${versions[*]}"
 	# The installed server's own version first, then the newest 15.x that can
 	# be had.  A Debian mirror may list a source it cannot serve (the security
 	# archive's source pool, for one), or lag behind the binary packages.
 	tried=" "
-	for v in "$SERVER_DEBVER" "${versions[@]}"; do
+	for v in "$SERVER_DEBVER" "${versions[@]}" "${cached[@]}"; do
 		[[ "$v" == "$PGVER".* && "$tried" != *" $v "* ]] || continue
 		tried+="$v "
 		if fetch_source "$v"; then
@@ -405,7 +410,8 @@ EOF
 		die "server $name did not start"
 	}
 	if ((preload)); then
-		psql_at "$name" postgres "CREATE EXTENSION agent_guard"
+		psql_at "$name" postgres "CREATE EXTENSION agent_guard" ||
+			die "CREATE EXTENSION agent_guard failed (is the installed build complete?)"
 	fi
 
 	log "$name: pg_regress --schedule=parallel_schedule"
