@@ -1570,6 +1570,8 @@ classify_create_function(AglCtx *cx, const JVal *b, const char *src, AglResult *
 			}
 		}
 	}
+	else if (body == NULL)
+		result_runtime(&worst, "the function's body is not in the statement");
 	else if (lang == NULL || strcmp(lang, "plpgsql") == 0)
 		classify_plpgsql(&sub, src, body_line(cx, src, body), &worst);
 	else if (strcmp(lang, "sql") == 0 && body)
@@ -2038,7 +2040,6 @@ agl_lint_free(AglLint *L)
 	agl_arena_free(L->arena);
 	free(L->findings);
 	free(L);
-	pg_query_exit();
 }
 
 int

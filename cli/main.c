@@ -392,6 +392,7 @@ main(int argc, char **argv)
 
 	agl_lint_free(L);
 	free(files);
+	pg_query_exit();			/* libpg_query's memory; once, at exit */
 	if (fflush(stdout) != 0)
 		return 3;
 	return parse_failed ? 2 : denied ? 1 : 0;

@@ -138,7 +138,7 @@ if command -v valgrind >/dev/null 2>&1; then
 	VG=$(mktemp -d /tmp/agent_guard_lint_vg.XXXXXX)
 	cut -f4 "$HERE/cases.tsv" | grep -v '^#' | sed 's/$/;/' >"$VG/cases.sql"
 	sed 's/^--- next ---$/;/' "$HERE/fingerprints.sql" >"$VG/fingerprints.sql"
-	printf "SELECT 1;\nSELEC 2;\nDROP TABLE x;\n" >"$VG/error.sql"
+	printf '%s\n' 'SELECT 1;' 'SELEC 2;' 'DROP TABLE x;' 'DO $$ BEGIN EXTE x; END $$;' >"$VG/error.sql"
 	n=0
 	for args in "$VG/cases.sql" "--format=json $VG/cases.sql" \
 		"--fingerprint $VG/fingerprints.sql" "--canonical $VG/fingerprints.sql" \
@@ -146,6 +146,7 @@ if command -v valgrind >/dev/null 2>&1; then
 		n=$((n + 1))
 		# shellcheck disable=SC2086 # word splitting of args on purpose
 		valgrind --quiet --error-exitcode=99 --leak-check=full \
+			--suppressions="$HERE/valgrind.supp" \
 			--errors-for-leak-kinds=definite,indirect,possible \
 			--show-leak-kinds=definite,indirect,possible \
 			"$AGL" $args >/dev/null 2>"$VG/vg$n.log"
