@@ -21,6 +21,7 @@ OBJS = \
 	src/objaccess.o \
 	src/policy.o \
 	src/sqlfuncs.o \
+	src/tamper.o \
 	src/utility.o
 
 DATA = $(wildcard $(EXTENSION)--*.sql)

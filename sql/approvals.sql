@@ -13,6 +13,8 @@ GRANT EXECUTE ON FUNCTION agent_guard.approve(bigint, bigint, interval),
   agent_guard.reject(bigint, text) TO ag_approver, ag_approver2, ag_apbot;
 GRANT SELECT ON agent_guard.approval_requests TO ag_approver, ag_approver2;
 SELECT coalesce(max(id), 0) AS last_audit FROM agent_guard.audit_log \gset
+-- Request ids in this file's output do not depend on earlier files.
+SELECT setval(pg_get_serial_sequence('agent_guard.approval_request', 'id'), 1000) AS first_request \gset
 SELECT coalesce(max(id), 0) AS base FROM agent_guard.approval_request \gset
 -- A table of the same name in the audit database, for the database binding.
 CREATE TABLE public.ap_t (id int);

@@ -6,6 +6,8 @@
 \set regdb :DBNAME
 \c postgres postgres
 SELECT coalesce(max(id), 0) AS last_id FROM agent_guard.audit_log \gset
+-- Request ids in this file's output do not depend on earlier files.
+SELECT setval(pg_get_serial_sequence('agent_guard.approval_request', 'id'), 300) AS first_request \gset
 \c :regdb postgres
 CREATE ROLE ag_pol LOGIN;
 CREATE ROLE ag_nodelete LOGIN;

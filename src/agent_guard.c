@@ -46,4 +46,5 @@ _PG_init(void)
 	ag_install_executor_hooks();
 	ag_install_object_access_hook();
 	ag_install_emit_log_hook();
+	ag_install_tamper_hooks();
 }

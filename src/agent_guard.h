@@ -11,6 +11,7 @@
 #include "postgres.h"
 
 #include "ag_vocab.h"
+#include "catalog/objectaccess.h"
 #include "nodes/params.h"
 #include "nodes/pg_list.h"
 #include "executor/execdesc.h"
@@ -171,6 +172,15 @@ extern void ag_audit_shmem_startup(void);
 extern void ag_audit_register_worker(void);
 extern bool ag_audit_write(AgAuditRecord *rec);
 extern PGDLLEXPORT void ag_audit_worker_main(Datum main_arg);
+
+/* tamper.c */
+extern int	ag_agent_code_depth;
+extern Oid	ag_agent_code_owner;
+extern Oid	ag_plan_agent_owner(PlannedStmt *pstmt);
+extern void ag_check_plan_tamper(PlannedStmt *pstmt, AgFinding *f);
+extern bool ag_check_object_tamper(ObjectAccessType access, Oid classId,
+								   Oid objectId, AgFinding *f);
+extern void ag_install_tamper_hooks(void);
 
 /* hooks: utility.c, executor.c, objaccess.c */
 extern void ag_install_utility_hook(void);

@@ -161,7 +161,7 @@ ag_tuple_delete(Relation rel, ItemPointer tid, CommandId cid,
 
 	result = heap_am->tuple_delete(rel, tid, cid, snapshot, crosscheck,
 								   wait, tmfd, changingPart);
-	if (result == TM_Ok && stmt_active)
+	if (result == TM_Ok && (stmt_active || ag_agent_code_depth > 0))
 		ag_count_row(rel, changingPart ? AG_POLICY_UPDATE : AG_POLICY_DELETE);
 	return result;
 }
@@ -176,7 +176,7 @@ ag_tuple_update(Relation rel, ItemPointer otid, TupleTableSlot *slot,
 
 	result = heap_am->tuple_update(rel, otid, slot, cid, snapshot, crosscheck,
 								   wait, tmfd, lockmode, update_indexes);
-	if (result == TM_Ok && stmt_active)
+	if (result == TM_Ok && (stmt_active || ag_agent_code_depth > 0))
 		ag_count_row(rel, AG_POLICY_UPDATE);
 	return result;
 }
@@ -285,7 +285,7 @@ ag_budget_watch(QueryDesc *queryDesc)
 	EState	   *estate = queryDesc->estate;
 	ListCell   *lc;
 
-	if (!stmt_active || estate == NULL)
+	if ((!stmt_active && ag_agent_code_depth == 0) || estate == NULL)
 		return;
 
 	foreach(lc, estate->es_opened_result_relations)

@@ -49,6 +49,7 @@
 #include "access/htup_details.h"
 #include "access/stratnum.h"
 #include "catalog/pg_attribute.h"
+#include "catalog/pg_language.h"
 
 #include "agent_guard.h"
 
@@ -486,6 +487,37 @@ ag_classify_set_schema(AlterObjectSchemaStmt *stmt, AgFinding *f)
 	f->reason = "an agent may not move tables to another schema";
 }
 
+/* Functions in C or another untrusted language run code in the server. */
+static void
+ag_classify_create_function(CreateFunctionStmt *stmt, AgFinding *f)
+{
+	ListCell   *lc;
+	char	   *language = NULL;
+	HeapTuple	tup;
+	bool		trusted = true;
+
+	foreach(lc, stmt->options)
+	{
+		DefElem    *d = lfirst(lc);
+
+		if (strcmp(d->defname, "language") == 0)
+			language = strVal(d->arg);
+	}
+	if (language == NULL)
+		return;					/* SQL-standard body: language sql */
+	tup = SearchSysCache1(LANGNAME, PointerGetDatum(language));
+	if (HeapTupleIsValid(tup))
+	{
+		trusted = ((Form_pg_language) GETSTRUCT(tup))->lanpltrusted;
+		ReleaseSysCache(tup);
+	}
+	if (trusted)
+		return;
+	ag_finding_set_op(f, AG_OP_GUARD_TAMPER);
+	f->objects = list_make1(psprintf("language %s", quote_identifier(language)));
+	f->reason = "an agent may not create functions in C or another untrusted language";
+}
+
 /*
  * Classify a utility statement.  Objects are named from the parse tree,
  * resolved where that is possible without taking a lock.
@@ -615,6 +647,84 @@ ag_classify_utility(Node *parsetree, AgFinding *f)
 			ag_finding_set_op(f, AG_OP_GUARD_TAMPER);
 			f->reason = "an agent may not alter extensions";
 			break;
+
+		case T_CreateExtensionStmt:
+			ag_finding_set_op(f, AG_OP_GUARD_TAMPER);
+			f->objects = list_make1(psprintf("extension %s",
+											 quote_identifier(((CreateExtensionStmt *) parsetree)->extname)));
+			f->reason = "an agent may not create extensions, which can load code into the server";
+			break;
+
+		case T_CreatePLangStmt:
+			ag_finding_set_op(f, AG_OP_GUARD_TAMPER);
+			f->reason = "an agent may not create procedural languages";
+			break;
+
+		case T_CreateFunctionStmt:
+			ag_classify_create_function((CreateFunctionStmt *) parsetree, f);
+			break;
+
+		case T_CreateEventTrigStmt:
+		case T_AlterEventTrigStmt:
+			ag_finding_set_op(f, AG_OP_GUARD_TAMPER);
+			f->reason = "an agent may not create or alter event triggers";
+			break;
+
+		case T_CreateForeignServerStmt:
+		case T_AlterForeignServerStmt:
+		case T_CreateUserMappingStmt:
+		case T_AlterUserMappingStmt:
+		case T_CreateFdwStmt:
+		case T_AlterFdwStmt:
+			ag_finding_set_op(f, AG_OP_GUARD_TAMPER);
+			f->reason = "an agent may not set up foreign servers or user mappings, which could connect back to this server as another role";
+			break;
+
+		case T_CopyStmt:
+			{
+				CopyStmt   *stmt = (CopyStmt *) parsetree;
+
+				if (stmt->is_program || (stmt->filename != NULL && !stmt->is_from))
+				{
+					ag_finding_set_op(f, AG_OP_GUARD_TAMPER);
+					f->objects = list_make1(psprintf("%s %s",
+													 stmt->is_program ? "program" : "server file",
+													 stmt->filename));
+					f->reason = "an agent may not run programs or write files on the database server";
+				}
+				break;
+			}
+
+		case T_RuleStmt:
+			{
+				RuleStmt   *stmt = (RuleStmt *) parsetree;
+				Oid			relid = ag_rangevar_relid(stmt->relation);
+				char		relkind = OidIsValid(relid) ? get_rel_relkind(relid) : RELKIND_RELATION;
+
+				if (stmt->instead && relkind != RELKIND_VIEW &&
+					!ag_relid_is_own_temp(relid))
+				{
+					ag_finding_set_op(f, AG_OP_ALTER_DESTRUCTIVE);
+					f->objects = list_make1(psprintf("%s (rule %s)",
+													 ag_rangevar_description(stmt->relation, relid),
+													 quote_identifier(stmt->rulename)));
+					f->reason = "an agent may not create INSTEAD rules on tables, which would make writes or reads vanish";
+				}
+				break;
+			}
+
+		case T_VariableSetStmt:
+			{
+				VariableSetStmt *stmt = (VariableSetStmt *) parsetree;
+
+				if (stmt->kind == VAR_SET_VALUE && stmt->name &&
+					strcmp(stmt->name, "session_replication_role") == 0)
+				{
+					ag_finding_set_op(f, AG_OP_GUARD_TAMPER);
+					f->reason = "an agent may not change session_replication_role, which disables triggers and foreign keys";
+				}
+				break;
+			}
 
 		default:
 			break;

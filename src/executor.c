@@ -62,14 +62,19 @@ ag_ExecutorStart(QueryDesc *queryDesc, int eflags)
 									queryDesc->sourceText,
 									pstmt->stmt_location, pstmt->stmt_len);
 		}
-		agent = ag_is_agent_session();
+		/* An agent's session, or a rule or view an agent owns. */
+		agent = ag_is_agent_session() ||
+			(ag_plan_may_modify(pstmt) && OidIsValid(ag_plan_agent_owner(pstmt)));
 	}
 
-	if (agent && ag_plan_may_modify(pstmt))
+	if (agent && (ag_plan_may_modify(pstmt) || pstmt->commandType == CMD_INSERT))
 	{
 		AgFinding	f;
 
-		ag_classify_plan(pstmt, queryDesc->params, &f);
+		ag_finding_init(&f, AG_OP_OTHER);
+		ag_check_plan_tamper(pstmt, &f);
+		if (f.op == AG_OP_OTHER && ag_plan_may_modify(pstmt))
+			ag_classify_plan(pstmt, queryDesc->params, &f);
 		if (f.op != AG_OP_OTHER)
 			ag_judge(&f, queryDesc->sourceText,
 					 pstmt->stmt_location, pstmt->stmt_len);

@@ -175,6 +175,10 @@ ag_is_agent_session(void)
 	Oid			session_user;
 	Oid			current_user;
 
+	/* Running code an agent owns counts as the agent's doing. */
+	if (ag_agent_code_depth > 0)
+		return true;
+
 	if (cache_valid)
 	{
 		if (login_is_agent)

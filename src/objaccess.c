@@ -97,8 +97,18 @@ ag_object_access(ObjectAccessType access, Oid classId, Oid objectId,
 	if (prev_object_access_hook)
 		prev_object_access_hook(access, classId, objectId, subId, arg);
 
-	if (access != OAT_DROP || !ag_enabled || IsParallelWorker() ||
-		!IsTransactionState())
+	if (!ag_enabled || IsParallelWorker() || !IsTransactionState())
+		return;
+
+	if (access == OAT_FUNCTION_EXECUTE || access == OAT_POST_CREATE ||
+		access == OAT_POST_ALTER)
+	{
+		if (ag_is_agent_session() &&
+			ag_check_object_tamper(access, classId, objectId, &f))
+			ag_judge(&f, debug_query_string, -1, 0);
+		return;
+	}
+	if (access != OAT_DROP)
 		return;
 
 	drop = (ObjectAccessDrop *) arg;
