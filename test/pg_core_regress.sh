@@ -31,7 +31,7 @@
 #
 # The installed agent_guard (make install) is the one tested.  Runs as root
 # (it installs packages); the servers run as "postgres".  Takes about
-# 5 minutes on 2 cores, most of it the two suite runs.
+# 1 to 1.5 minutes on 2 cores, most of it the two suite runs (20-40 s each).
 #
 # Environment:
 #   PGSRC_CACHE  where the Debian source package is kept between runs
