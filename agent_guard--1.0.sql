@@ -31,13 +31,140 @@ CREATE TABLE @extschema@.audit_log (
 	reason			text,
 	fingerprint		text,
 	request_id		bigint,
-	approver		text
+	approver		text,
+	chain_seq		bigint NOT NULL,
+	prev_hash		text,
+	row_hash		text NOT NULL
 );
 
 COMMENT ON TABLE @extschema@.audit_log IS
 	'Every decision agent_guard took on a guarded statement of an agent session; append-only';
 
 CREATE INDEX audit_log_logged_at_idx ON @extschema@.audit_log (logged_at);
+CREATE UNIQUE INDEX audit_log_chain_seq_idx ON @extschema@.audit_log (chain_seq);
+
+/*
+ * The hash chain.  Every row carries the SHA-256 of its content and of the
+ * previous row's hash, in chain_seq order, so a row edited, removed or
+ * moved breaks the chain where verify_audit() will find it.  The content
+ * is serialized without regard to TimeZone or DateStyle.
+ */
+CREATE FUNCTION @extschema@.audit_row_hash(r @extschema@.audit_log)
+RETURNS text
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+	SELECT pg_catalog.encode(pg_catalog.sha256(pg_catalog.convert_to(pg_catalog.concat_ws('|',
+		pg_catalog.quote_nullable(r.prev_hash), r.chain_seq, r.id,
+		pg_catalog.to_char(r.logged_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS.US'),
+		pg_catalog.quote_nullable(r.database_name), pg_catalog.quote_nullable(r.session_role),
+		pg_catalog.quote_nullable(r.effective_role), pg_catalog.quote_nullable(pg_catalog.host(r.client_addr)),
+		pg_catalog.quote_nullable(r.application_name), r.backend_pid,
+		pg_catalog.quote_nullable(r.command_tag), pg_catalog.quote_nullable(r.statement),
+		pg_catalog.quote_nullable(r.top_statement), pg_catalog.quote_nullable(r.objects::text),
+		pg_catalog.quote_nullable(r.row_count), pg_catalog.quote_nullable(r.verdict),
+		pg_catalog.quote_nullable(r.rule), pg_catalog.quote_nullable(r.reason),
+		pg_catalog.quote_nullable(r.fingerprint), pg_catalog.quote_nullable(r.request_id),
+		pg_catalog.quote_nullable(r.approver)), 'UTF8')), 'hex')
+$$;
+
+/* Where the chain starts after purges: the last purged row's hash. */
+CREATE TABLE @extschema@.audit_anchor (
+	purged_at		timestamptz NOT NULL DEFAULT pg_catalog.now(),
+	purged_by		text NOT NULL,
+	purged_rows		bigint NOT NULL,
+	last_chain_seq	bigint NOT NULL,
+	last_row_hash	text NOT NULL
+);
+SELECT pg_catalog.pg_extension_config_dump('@extschema@.audit_anchor', '');
+REVOKE ALL ON @extschema@.audit_anchor FROM PUBLIC;
+
+CREATE FUNCTION @extschema@.audit_chain()
+RETURNS trigger
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	last_seq	bigint;
+	last_hash	text;
+BEGIN
+	/* One link at a time, in commit order of whoever appends. */
+	PERFORM pg_catalog.pg_advisory_xact_lock(7142315, 1);
+	SELECT a.chain_seq, a.row_hash INTO last_seq, last_hash
+	  FROM @extschema@.audit_log a ORDER BY a.chain_seq DESC LIMIT 1;
+	IF NOT FOUND THEN
+		SELECT n.last_chain_seq, n.last_row_hash INTO last_seq, last_hash
+		  FROM @extschema@.audit_anchor n ORDER BY n.last_chain_seq DESC LIMIT 1;
+	END IF;
+	NEW.chain_seq := coalesce(last_seq, 0) OPERATOR(pg_catalog.+) 1;
+	NEW.prev_hash := last_hash;
+	NEW.row_hash := @extschema@.audit_row_hash(NEW);
+	RETURN NEW;
+END
+$$;
+
+CREATE TRIGGER audit_log_chain
+	BEFORE INSERT ON @extschema@.audit_log
+	FOR EACH ROW EXECUTE FUNCTION @extschema@.audit_chain();
+
+/*
+ * Walk the chain and report the first broken link: ok, the chain_seq and id
+ * of the first row that does not fit, and why.
+ */
+CREATE FUNCTION @extschema@.verify_audit(OUT ok boolean, OUT rows_checked bigint,
+										 OUT broken_chain_seq bigint, OUT broken_id bigint,
+										 OUT problem text)
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	r			@extschema@.audit_log;
+	want_seq	bigint;
+	want_hash	text;
+BEGIN
+	ok := true;
+	rows_checked := 0;
+	SELECT n.last_chain_seq OPERATOR(pg_catalog.+) 1, n.last_row_hash INTO want_seq, want_hash
+	  FROM @extschema@.audit_anchor n ORDER BY n.last_chain_seq DESC LIMIT 1;
+	IF NOT FOUND THEN
+		want_seq := 1;
+		want_hash := NULL;
+	END IF;
+	FOR r IN SELECT * FROM @extschema@.audit_log a ORDER BY a.chain_seq LOOP
+		rows_checked := rows_checked OPERATOR(pg_catalog.+) 1;
+		IF r.chain_seq OPERATOR(pg_catalog.<>) want_seq THEN
+			problem := pg_catalog.format('expected chain position %s, found %s: rows are missing or were moved',
+										 want_seq, r.chain_seq);
+		ELSIF r.prev_hash IS DISTINCT FROM want_hash THEN
+			problem := 'its link to the previous row does not match: the previous row was changed, removed or moved';
+		ELSIF r.row_hash IS DISTINCT FROM @extschema@.audit_row_hash(r) THEN
+			problem := 'its content does not match its hash: the row was changed';
+		END IF;
+		IF problem IS NOT NULL THEN
+			ok := false;
+			broken_chain_seq := r.chain_seq;
+			broken_id := r.id;
+			RETURN;
+		END IF;
+		want_seq := r.chain_seq OPERATOR(pg_catalog.+) 1;
+		want_hash := r.row_hash;
+	END LOOP;
+END
+$$;
+
+/*
+ * Remove audit rows older than a time, for retention.  Only a prefix of the
+ * chain goes (up to the first row not older than the cutoff), its last hash
+ * is kept as the new anchor, and the purge itself is recorded.
+ */
+CREATE FUNCTION @extschema@.purge_audit(before timestamptz)
+RETURNS bigint
+AS 'MODULE_PATHNAME', 'agent_guard_purge_audit'
+LANGUAGE C STRICT SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp;
+
+REVOKE ALL ON FUNCTION @extschema@.purge_audit(timestamptz),
+	@extschema@.verify_audit(), @extschema@.audit_chain() FROM PUBLIC;
 
 SELECT pg_catalog.pg_extension_config_dump('@extschema@.audit_log', '');
 

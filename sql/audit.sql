@@ -57,3 +57,15 @@ SELECT count(*) > 0 AS human_sees_rows FROM agent_guard.audit_log;
 \c postgres postgres
 REVOKE SELECT ON agent_guard.audit_log FROM ag_bot, ag_plain;
 \c :regdb
+
+-- The hash chain holds over everything the suites wrote so far.
+\c postgres postgres
+SELECT ok, rows_checked > 0 AS has_rows, problem FROM agent_guard.verify_audit();
+SELECT count(*) AS unchained FROM agent_guard.audit_log
+ WHERE row_hash IS DISTINCT FROM agent_guard.audit_row_hash(audit_log);
+-- Agents can neither verify nor purge.
+\c postgres ag_bot
+\set VERBOSITY terse
+SELECT agent_guard.purge_audit(now());
+SELECT * FROM agent_guard.verify_audit();
+\c :regdb

@@ -37,6 +37,13 @@ extern int	ag_max_rows_per_transaction;
 extern int	ag_window_max_rows;
 extern int	ag_window_seconds;
 extern int	ag_audit_level;
+extern int	ag_log_format;
+
+typedef enum AgLogFormat
+{
+	AG_LOG_FORMAT_NONE = 0,		/* audit rows only in agent_guard.audit_log */
+	AG_LOG_FORMAT_JSON			/* and as JSON lines in the server log */
+} AgLogFormat;
 
 typedef enum AgAuditLevel
 {

@@ -103,6 +103,8 @@ typedef struct AgSlot
 	int32		approvals;		/* approvers a filed request needs */
 	int64		request_id;		/* in: of an approved run; out: filed/spent */
 	bool		out_ok;			/* spend: the token was good and is spent */
+	int64		audit_id;		/* the audit row written, 0 if none */
+	char		row_hash[65];	/* its link in the hash chain */
 	int64		out_max_rows;	/* spend: the approval's row ceiling, or -1 */
 	char		out_text[512];	/* spend: approvers, or why not */
 	TimestampTz logged_at;
@@ -281,6 +283,8 @@ ag_fill_slot(AgSlot *slot, const AgAuditRecord *rec, const char *dbname,
 	slot->approvals = rec->approvals_required;
 	slot->request_id = rec->request_id;
 	slot->out_ok = false;
+	slot->audit_id = 0;
+	slot->row_hash[0] = '\0';
 	slot->out_max_rows = -1;
 	slot->out_text[0] = '\0';
 
@@ -323,6 +327,9 @@ ag_slot_json(const AgSlot *slot)
 		appendStringInfo(&buf, ",\"row_count\":" INT64_FORMAT, slot->row_count);
 	if (slot->request_id > 0)
 		appendStringInfo(&buf, ",\"request_id\":" INT64_FORMAT, slot->request_id);
+	if (slot->audit_id > 0)
+		appendStringInfo(&buf, ",\"id\":" INT64_FORMAT ",\"row_hash\":\"%s\"",
+						 slot->audit_id, slot->row_hash);
 	for (f = 0; f < AGF__COUNT; f++)
 	{
 		const char *val = slot_get(slot, f);
@@ -541,7 +548,8 @@ static const char *ag_insert_sql =
 " statement, top_statement, objects, row_count, verdict, rule, reason,"
 " fingerprint, request_id, approver)"
 " VALUES ($1, $2, $3, $4, $5::pg_catalog.inet, $6, $7, $8, $9, $10, $11,"
-" $12, $13, $14, $15, $16, $17, $18)";
+" $12, $13, $14, $15, $16, $17, $18)"
+" RETURNING id, row_hash";
 
 static Datum
 ag_text_or_null(const char *v, char *null)
@@ -608,8 +616,18 @@ ag_insert_audit_row(AgSlot *s, const char *verdict, const char *approver)
 	values[17] = ag_text_or_null(approver ? approver : slot_get(s, AGF_APPROVER), &nulls[17]);
 
 	if (SPI_execute_with_args(ag_insert_sql, AG_INSERT_NARGS, (Oid *) argtypes,
-							  values, nulls, false, 0) != SPI_OK_INSERT)
+							  values, nulls, false, 0) != SPI_OK_INSERT_RETURNING ||
+		SPI_processed != 1)
 		elog(ERROR, "could not insert an agent_guard audit record");
+	else
+	{
+		bool		isnull;
+		Datum		d = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
+		char	   *hash = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2);
+
+		s->audit_id = isnull ? 0 : DatumGetInt64(d);
+		strlcpy(s->row_hash, hash ? hash : "", sizeof(s->row_hash));
+	}
 }
 
 /* File (or find) the approval request for the slot's statement. */
@@ -867,6 +885,11 @@ ag_audit_worker_main(Datum main_arg)
 				done[i] = false;
 			if (!done[i] && batch[i]->kind != AG_REC_SPEND)
 				ag_log_slot(batch[i], "insert failed");
+			else if (done[i] && batch[i]->audit_id > 0 &&
+					 ag_log_format == AG_LOG_FORMAT_JSON)
+				ereport(LOG,
+						(errmsg_internal("agent_guard audit: %s", ag_slot_json(batch[i])),
+						 errhidestmt(true)));
 		}
 
 		LWLockAcquire(ag_shared->lock, LW_EXCLUSIVE);

@@ -33,10 +33,17 @@ int			ag_max_rows_per_transaction = 10000;
 int			ag_window_max_rows = 10000;
 int			ag_window_seconds = 3600;
 int			ag_audit_level = AG_AUDIT_DECISIONS;
+int			ag_log_format = AG_LOG_FORMAT_NONE;
 
 static const struct config_enum_entry ag_audit_level_options[] = {
 	{"decisions", AG_AUDIT_DECISIONS, false},
 	{"all", AG_AUDIT_ALL, false},
+	{NULL, 0, false}
+};
+
+static const struct config_enum_entry ag_log_format_options[] = {
+	{"none", AG_LOG_FORMAT_NONE, false},
+	{"json", AG_LOG_FORMAT_JSON, false},
 	{NULL, 0, false}
 };
 
@@ -164,6 +171,16 @@ ag_define_gucs(void)
 							 PGC_SUSET,
 							 0,
 							 ag_check_int, NULL, NULL);
+
+	DefineCustomEnumVariable("agent_guard.log_format",
+							 "Also write each audit row to the server log, in this format.",
+							 "json writes one line per row, with its id and chain hash, for shipping to a SIEM.",
+							 &ag_log_format,
+							 AG_LOG_FORMAT_NONE,
+							 ag_log_format_options,
+							 PGC_SIGHUP,
+							 0,
+							 NULL, NULL, NULL);
 
 	DefineCustomStringVariable("agent_guard.approval_token",
 							   "Approval token for the next statement that agent_guard would refuse.",
