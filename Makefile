@@ -29,7 +29,7 @@ DATA = $(wildcard $(EXTENSION)--*.sql)
 # Test lists; test/run_tests.sh reads them with "make print-tests".
 REGRESS = setup identity drop_kinds truncate_alter dml_unbounded client_paths \
 	budgets policy \
-	superuser guc_protect dry_run audit approvals
+	superuser guc_protect dry_run audit approvals tamper
 ISOLATION = tag_live approval_race
 TAP_TESTS = 1
 

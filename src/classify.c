@@ -639,6 +639,28 @@ ag_classify_utility(Node *parsetree, AgFinding *f)
 		case T_AlterRoleSetStmt:
 		case T_GrantRoleStmt:
 			ag_finding_set_op(f, AG_OP_GUARD_TAMPER);
+			if (IsA(parsetree, CreateRoleStmt))
+				f->objects = list_make1(psprintf("role %s",
+												 quote_identifier(((CreateRoleStmt *) parsetree)->role)));
+			else if (IsA(parsetree, AlterRoleStmt))
+				f->objects = list_make1(psprintf("role %s",
+												 ag_rolespec_text(((AlterRoleStmt *) parsetree)->role)));
+			else if (IsA(parsetree, AlterRoleSetStmt) && ((AlterRoleSetStmt *) parsetree)->role)
+				f->objects = list_make1(psprintf("role %s",
+												 ag_rolespec_text(((AlterRoleSetStmt *) parsetree)->role)));
+			else if (IsA(parsetree, GrantRoleStmt))
+			{
+				ListCell   *lc;
+
+				foreach(lc, ((GrantRoleStmt *) parsetree)->granted_roles)
+				{
+					AccessPriv *priv = lfirst(lc);
+
+					if (priv->priv_name)
+						f->objects = lappend(f->objects,
+											 psprintf("role %s", quote_identifier(priv->priv_name)));
+				}
+			}
 			f->reason = "an agent may not create or alter roles or role memberships";
 			break;
 

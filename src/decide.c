@@ -201,6 +201,10 @@ ag_judge(AgFinding *f, const char *sourceText, int stmt_location, int stmt_len)
 	if (token_problem)
 		rec.reason = psprintf("%s. The presented approval token was refused: %s",
 							  rec.reason ? rec.reason : "guarded statement", token_problem);
+	if (OidIsValid(ag_agent_code_owner) && ag_agent_code_owner != GetSessionUserId())
+		rec.reason = psprintf("%s. In code owned by agent role %s",
+							  rec.reason ? rec.reason : "guarded statement",
+							  GetUserNameFromId(ag_agent_code_owner, true));
 	durable = ag_audit_write(&rec);
 
 	if (verdict == AG_VERDICT_DRY_RUN && durable)
@@ -238,6 +242,15 @@ ag_judge(AgFinding *f, const char *sourceText, int stmt_location, int stmt_len)
 		appendStringInfoString(&hint,
 							   "Ask a human to review this statement; if it is intended, a human must run it with a non-agent role. Do not retry it in another form.");
 
+	if (OidIsValid(ag_agent_code_owner) && ag_agent_code_owner != GetSessionUserId())
+		ereport(ERROR,
+				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+				 errmsg("agent_guard: refused %s in code owned by agent role \"%s\"",
+						f->command_tag ? f->command_tag : "statement",
+						GetUserNameFromId(ag_agent_code_owner, false)),
+				 errdetail_internal("%s", detail.data),
+				 errhint("Code an agent wrote is guarded whoever runs it. Ask a human to review it: %s",
+						 hint.data)));
 	ereport(ERROR,
 			(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
 			 errmsg("agent_guard: refused %s for agent role \"%s\"",

@@ -45,12 +45,46 @@ ag_plan_may_modify(PlannedStmt *pstmt)
 		pstmt->hasModifyingCTE;
 }
 
+/*
+ * Judge an agent's plan.  plan_owner is the agent whose rule or view the
+ * plan runs in a human's session, or InvalidOid.
+ */
+static void
+ag_judge_plan(QueryDesc *queryDesc, Oid plan_owner)
+{
+	PlannedStmt *pstmt = queryDesc->plannedstmt;
+	AgFinding	f;
+	Oid			saved_owner = ag_agent_code_owner;
+
+	ag_finding_init(&f, AG_OP_OTHER);
+	ag_check_plan_tamper(pstmt, &f);
+	if (f.op == AG_OP_OTHER && ag_plan_may_modify(pstmt))
+		ag_classify_plan(pstmt, queryDesc->params, &f);
+	if (f.op == AG_OP_OTHER)
+		return;
+
+	/* Name the agent whose rule or view this is. */
+	if (OidIsValid(plan_owner))
+		ag_agent_code_owner = plan_owner;
+	PG_TRY();
+	{
+		ag_judge(&f, queryDesc->sourceText,
+				 pstmt->stmt_location, pstmt->stmt_len);
+	}
+	PG_FINALLY();
+	{
+		ag_agent_code_owner = saved_owner;
+	}
+	PG_END_TRY();
+}
+
 static void
 ag_ExecutorStart(QueryDesc *queryDesc, int eflags)
 {
 	PlannedStmt *pstmt = queryDesc->plannedstmt;
 	bool		explain_only = (eflags & EXEC_FLAG_EXPLAIN_ONLY) != 0;
 	bool		agent = false;
+	Oid			plan_owner = InvalidOid;
 
 	if (ag_enabled && !explain_only && !IsParallelWorker())
 	{
@@ -63,22 +97,16 @@ ag_ExecutorStart(QueryDesc *queryDesc, int eflags)
 									pstmt->stmt_location, pstmt->stmt_len);
 		}
 		/* An agent's session, or a rule or view an agent owns. */
-		agent = ag_is_agent_session() ||
-			(ag_plan_may_modify(pstmt) && OidIsValid(ag_plan_agent_owner(pstmt)));
+		agent = ag_is_agent_session();
+		if (!agent && ag_plan_may_modify(pstmt))
+		{
+			plan_owner = ag_plan_agent_owner(pstmt);
+			agent = OidIsValid(plan_owner);
+		}
 	}
 
 	if (agent && (ag_plan_may_modify(pstmt) || pstmt->commandType == CMD_INSERT))
-	{
-		AgFinding	f;
-
-		ag_finding_init(&f, AG_OP_OTHER);
-		ag_check_plan_tamper(pstmt, &f);
-		if (f.op == AG_OP_OTHER && ag_plan_may_modify(pstmt))
-			ag_classify_plan(pstmt, queryDesc->params, &f);
-		if (f.op != AG_OP_OTHER)
-			ag_judge(&f, queryDesc->sourceText,
-					 pstmt->stmt_location, pstmt->stmt_len);
-	}
+		ag_judge_plan(queryDesc, plan_owner);
 
 	if (prev_ExecutorStart)
 		prev_ExecutorStart(queryDesc, eflags);

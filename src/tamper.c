@@ -28,7 +28,10 @@
  */
 #include "postgres.h"
 
+#include "access/genam.h"
 #include "access/htup_details.h"
+#include "access/table.h"
+#include "catalog/pg_class.h"
 #include "access/xact.h"
 #include "catalog/namespace.h"
 #include "catalog/pg_language.h"
@@ -41,6 +44,9 @@
 #include "parser/parsetree.h"
 #include "utils/acl.h"
 #include "utils/lsyscache.h"
+#include "utils/fmgroids.h"
+#include "utils/rel.h"
+#include "utils/snapmgr.h"
 #include "utils/syscache.h"
 
 #include "agent_guard.h"
@@ -197,6 +203,39 @@ ag_check_plan_tamper(PlannedStmt *pstmt, AgFinding *f)
 }
 
 /*
+ * The namespace of a relation, function or type that may have been created
+ * by the current command: read with SnapshotSelf, as the syscaches do not
+ * see it yet at OAT_POST_CREATE.
+ */
+static Oid
+ag_namespace_self(Oid catalog, Oid index, AttrNumber oidcol, Oid objectId)
+{
+	Relation	rel;
+	SysScanDesc scan;
+	ScanKeyData key;
+	HeapTuple	tup;
+	Oid			nsp = InvalidOid;
+
+	rel = table_open(catalog, AccessShareLock);
+	ScanKeyInit(&key, oidcol, BTEqualStrategyNumber, F_OIDEQ,
+				ObjectIdGetDatum(objectId));
+	scan = systable_beginscan(rel, index, true, SnapshotSelf, 1, &key);
+	tup = systable_getnext(scan);
+	if (HeapTupleIsValid(tup))
+	{
+		if (catalog == RelationRelationId)
+			nsp = ((Form_pg_class) GETSTRUCT(tup))->relnamespace;
+		else if (catalog == ProcedureRelationId)
+			nsp = ((Form_pg_proc) GETSTRUCT(tup))->pronamespace;
+		else
+			nsp = ((Form_pg_type) GETSTRUCT(tup))->typnamespace;
+	}
+	systable_endscan(scan);
+	table_close(rel, AccessShareLock);
+	return nsp;
+}
+
+/*
  * Object access on behalf of an agent session: calls of functions that
  * reach outside the guard, and objects created or altered in the
  * extension's schema.  Fills f and returns true for a finding.
@@ -247,19 +286,14 @@ ag_check_object_tamper(ObjectAccessType access, Oid classId, Oid objectId,
 		if (!OidIsValid(nsp))
 			return false;
 		if (classId == RelationRelationId)
-			objnsp = get_rel_namespace(objectId);
+			objnsp = ag_namespace_self(RelationRelationId, ClassOidIndexId,
+									   Anum_pg_class_oid, objectId);
 		else if (classId == ProcedureRelationId)
-			objnsp = get_func_namespace(objectId);
+			objnsp = ag_namespace_self(ProcedureRelationId, ProcedureOidIndexId,
+									   Anum_pg_proc_oid, objectId);
 		else if (classId == TypeRelationId)
-		{
-			HeapTuple	tup = SearchSysCache1(TYPEOID, ObjectIdGetDatum(objectId));
-
-			if (HeapTupleIsValid(tup))
-			{
-				objnsp = ((Form_pg_type) GETSTRUCT(tup))->typnamespace;
-				ReleaseSysCache(tup);
-			}
-		}
+			objnsp = ag_namespace_self(TypeRelationId, TypeOidIndexId,
+									   Anum_pg_type_oid, objectId);
 		else if (classId == NamespaceRelationId)
 			objnsp = objectId;
 		if (objnsp != nsp)
