@@ -293,13 +293,22 @@ agl_fingerprint_range(const char *sql, const AglTokens *t, int from, int to,
 	int			first = -1, last = -1, i;
 	size_t		size = 0, pos = 0;
 	char	   *buf;
+	int			lo = 0, hi = t->n;
 
-	for (i = 0; i < t->n; i++)
+	/* Tokens are in order: find the first one at or after from. */
+	while (lo < hi)
+	{
+		int			mid = lo + (hi - lo) / 2;
+
+		if (t->tok[mid].start < from)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	for (i = lo; i < t->n && t->tok[i].start < to; i++)
 	{
 		const AglToken *k = &t->tok[i];
 
-		if (k->start < from || k->start >= to)
-			continue;
 		if (k->end - k->start == 1 && sql[k->start] == ';')
 			continue;			/* only inner ';' count, see below */
 		if (first < 0)
