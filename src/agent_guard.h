@@ -13,6 +13,7 @@
 #include "ag_vocab.h"
 #include "catalog/objectaccess.h"
 #include "nodes/params.h"
+#include "nodes/parsenodes.h"
 #include "nodes/pg_list.h"
 #include "executor/execdesc.h"
 #include "nodes/plannodes.h"
@@ -57,6 +58,7 @@ extern void ag_define_gucs(void);
 extern void ag_identity_init(void);
 extern bool ag_is_agent_session(void);
 extern bool ag_role_is_agent(Oid roleid);
+extern void ag_exec_seclabel(SecLabelStmt *stmt);
 
 /*
  * What the classifier found in one statement: the operation class, the

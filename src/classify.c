@@ -610,7 +610,7 @@ ag_classify_utility(Node *parsetree, AgFinding *f)
 			{
 				SecLabelStmt *stmt = (SecLabelStmt *) parsetree;
 
-				if (stmt->provider == NULL || strcmp(stmt->provider, AG_PROVIDER) == 0)
+				if (stmt->provider != NULL && strcmp(stmt->provider, AG_PROVIDER) == 0)
 				{
 					ag_finding_set_op(f, AG_OP_GUARD_TAMPER);
 					if (stmt->objtype == OBJECT_ROLE && IsA(stmt->object, String))

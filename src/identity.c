@@ -33,6 +33,8 @@
 #include "access/xact.h"
 #include "catalog/pg_authid.h"
 #include "catalog/pg_shseclabel.h"
+#include "access/relation.h"
+#include "catalog/objectaddress.h"
 #include "commands/seclabel.h"
 #include "miscadmin.h"
 #include "utils/acl.h"
@@ -202,25 +204,30 @@ ag_is_agent_session(void)
 }
 
 /*
- * Label provider hook: called by SECURITY LABEL FOR agent_guard before the
- * label is stored.  PostgreSQL has already checked that the caller may
- * label the role (CREATEROLE, or superuser for a superuser role).
+ * SECURITY LABEL FOR agent_guard, done here rather than by registering a
+ * label provider: a registered provider would also receive every SECURITY
+ * LABEL statement that names no provider, changing what such statements do
+ * on servers that load agent_guard.  The checks are PostgreSQL's own
+ * (CREATEROLE, or superuser for a superuser role), plus ours: only the
+ * label "agent", only on roles, never from an agent session.
  */
-static void
-ag_object_relabel(const ObjectAddress *object, const char *seclabel)
+void
+ag_exec_seclabel(SecLabelStmt *stmt)
 {
-	Relation	rel;
+	ObjectAddress address;
+	Relation	relation = NULL;
+	Relation	authid;
 	HeapTuple	tup;
 
-	if (object->classId != AuthIdRelationId)
+	if (stmt->objtype != OBJECT_ROLE)
 		ereport(ERROR,
 				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
 				 errmsg("agent_guard labels can only be set on roles")));
 
-	if (seclabel != NULL && strcmp(seclabel, AG_AGENT_LABEL) != 0)
+	if (stmt->label != NULL && strcmp(stmt->label, AG_AGENT_LABEL) != 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("invalid agent_guard label \"%s\"", seclabel),
+				 errmsg("invalid agent_guard label \"%s\"", stmt->label),
 				 errdetail("The only valid label is \"%s\".", AG_AGENT_LABEL),
 				 errhint("Use IS NULL to remove the label.")));
 
@@ -230,24 +237,31 @@ ag_object_relabel(const ObjectAddress *object, const char *seclabel)
 				 errmsg("agent_guard: an agent session cannot set or remove agent_guard labels"),
 				 errhint("A human administrator with a non-agent role that has CREATEROLE must change agent tags.")));
 
+	address = get_object_address(stmt->objtype, stmt->object, &relation,
+								 ShareUpdateExclusiveLock, false);
+	check_object_ownership(GetUserId(), stmt->objtype, address,
+						   stmt->object, relation);
+	SetSecurityLabel(&address, AG_PROVIDER, stmt->label);
+
 	/*
 	 * Tell every backend of every database that agent tags changed: an
 	 * invalidation of the role's pg_authid entry, sent at commit.
 	 */
-	rel = table_open(AuthIdRelationId, AccessShareLock);
-	tup = SearchSysCache1(AUTHOID, ObjectIdGetDatum(object->objectId));
+	authid = table_open(AuthIdRelationId, AccessShareLock);
+	tup = SearchSysCache1(AUTHOID, ObjectIdGetDatum(address.objectId));
 	if (HeapTupleIsValid(tup))
 	{
-		CacheInvalidateHeapTuple(rel, tup, NULL);
+		CacheInvalidateHeapTuple(authid, tup, NULL);
 		ReleaseSysCache(tup);
 	}
-	table_close(rel, AccessShareLock);
+	table_close(authid, AccessShareLock);
+	if (relation != NULL)
+		relation_close(relation, NoLock);
 }
 
 void
 ag_identity_init(void)
 {
-	register_label_provider(AG_PROVIDER, ag_object_relabel);
 	CacheRegisterSyscacheCallback(AUTHOID, ag_identity_invalidate, (Datum) 0);
 	CacheRegisterSyscacheCallback(AUTHMEMROLEMEM, ag_identity_invalidate, (Datum) 0);
 }

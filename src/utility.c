@@ -71,7 +71,11 @@ ag_ProcessUtility(PlannedStmt *pstmt, const char *queryString,
 	ag_nesting_level++;
 	PG_TRY();
 	{
-		if (prev_ProcessUtility)
+		if (IsA(pstmt->utilityStmt, SecLabelStmt) &&
+			((SecLabelStmt *) pstmt->utilityStmt)->provider != NULL &&
+			strcmp(((SecLabelStmt *) pstmt->utilityStmt)->provider, AG_PROVIDER) == 0)
+			ag_exec_seclabel((SecLabelStmt *) pstmt->utilityStmt);
+		else if (prev_ProcessUtility)
 			prev_ProcessUtility(pstmt, queryString, readOnlyTree, context,
 								params, queryEnv, dest, qc);
 		else
