@@ -62,9 +62,9 @@ NTODO=0
 # counted neither passed nor failed) as long as the two outputs differ only
 # in ERROR/DETAIL/HINT lines; any other difference is a plain "not ok".
 # If it stops differing, it is reported "ok ... # TODO": remove it here.
-declare -A KNOWN_DIFF=(
-	[security_label]="agent_guard registers a security label provider, so SECURITY LABEL without FOR reaches it instead of failing with \"no security label providers have been loaded\" (the statements still fail, with agent_guard's messages)"
-)
+# (None now: SECURITY LABEL without FOR used to reach agent_guard when it
+# registered a label provider; it handles FOR agent_guard itself instead.)
+declare -A KNOWN_DIFF=()
 
 # ---------------------------------------------------------------------------
 # Helpers
