@@ -55,7 +55,8 @@ print-tests:
 # agent_guard_lint: the offline CLI (cli/), linked against libpg_query and
 # built with the same warnings as the extension, but no server headers.
 CLI_SRCS = cli/main.c cli/lint.c cli/lint_node.c cli/lint_expr.c cli/lint_dml.c \
-	cli/lint_body.c cli/lint_utility.c cli/json.c cli/fingerprint.c cli/sha256.c
+	cli/lint_body.c cli/lint_utility.c cli/lint_tamper.c cli/json.c \
+	cli/fingerprint.c cli/sha256.c
 CLI_HDRS = cli/lint.h cli/lint_int.h cli/json.h cli/fingerprint.h cli/sha256.h \
 	src/ag_vocab.h
 CLI_CFLAGS = -std=gnu99 -O2 -g -Wall -Wextra -Werror -Wno-unused-parameter

@@ -200,6 +200,8 @@ clause_bound(AglCtx *cx, const JVal *clause, const Scope *s, bool any_column,
 	const JVal *parts[256];
 	int			n = 0, i;
 	Bound		result = B_PASSES;
+	bool		restricts = false;
+	const char *maybe_why = NULL;
 
 	if (clause == NULL)
 		return B_PASSES;
@@ -213,52 +215,64 @@ clause_bound(AglCtx *cx, const JVal *clause, const Scope *s, bool any_column,
 		if (c.k == CV_TRUE)
 			continue;
 		if (c.k == CV_FALSE || c.k == CV_NULL)
-			return B_RESTRICTS; /* no row passes */
+		{
+			restricts = true;	/* no row passes */
+			continue;
+		}
 		collect_refs(cx, parts[i], s, 0, &refs, calls);
 		if (refs.current_of)
-			return B_RESTRICTS;
+		{
+			restricts = true;
+			continue;
+		}
 		if (refs.target || (any_column && (refs.other || refs.ambiguous)))
 		{
 			if (refs.param && jnode_is(parts[i], "BoolExpr"))
 			{
 				/* ($1 IS NULL OR id = $1) passes every row when $1 is null */
 				result = B_MAYBE;
-				*why = "the condition depends on parameter values";
+				maybe_why = "the condition depends on parameter values";
 				continue;
 			}
 			if (maybe_tautology(parts[i]))
 			{
 				result = B_MAYBE;
-				*why = "the condition may be true for every row (IS NOT NULL or col = col on a column that may be NOT NULL)";
+				maybe_why = "the condition may be true for every row (IS NOT NULL or col = col on a column that may be NOT NULL)";
 				continue;
 			}
-			return B_RESTRICTS;
+			restricts = true;
+			continue;
 		}
 		if (refs.ambiguous)
 		{
 			result = B_MAYBE;
-			*why = "the condition names a column the CLI cannot attribute to the target or a joined table";
+			maybe_why = "the condition names a column the CLI cannot attribute to the target or a joined table";
 		}
 		else if (refs.param)
 		{
 			result = B_MAYBE;
-			*why = "the condition depends on parameter values";
+			maybe_why = "the condition depends on parameter values";
 		}
 		else if (refs.other || refs.volatile_fn)
 			continue;			/* restricts nothing of the target */
 		else if (refs.unknown)
 		{
 			result = B_MAYBE;
-			*why = "the condition calls a function whose body is not in the input";
+			maybe_why = "the condition calls a function whose body is not in the input";
 		}
 		else if (jnode_type(parts[i]) && strcmp(jnode_type(parts[i]), "SubLink") == 0)
 			continue;			/* uncorrelated subquery: one value for all rows */
 		else
 		{
 			result = B_MAYBE;
-			*why = "the condition does not depend on the row; its value is known only at run time";
+			maybe_why = "the condition does not depend on the row; its value is known only at run time";
 		}
 	}
+	/* Every conjunct was looked at: calls anywhere in it are judged. */
+	if (restricts)
+		return B_RESTRICTS;
+	if (result == B_MAYBE)
+		*why = maybe_why;
 	return result;
 }
 
@@ -298,6 +312,8 @@ classify_delete_update(AglCtx *cx, const JVal *b, bool is_delete, AglResult *r)
 
 	if (agl_rangevar_is_temp(L, rv))
 		return;					/* the session's scratch tables */
+	if (agl_guard_schema_write(cx, rv, r))
+		return;
 	agl_result_init(&calls, cmd);
 	bound = clause_bound(cx, jget(b, "whereClause"), &s, false, &calls, &why);
 	if (jget(b, "whereClause") == NULL)
@@ -338,7 +354,7 @@ classify_merge(AglCtx *cx, const JVal *b, AglResult *r)
 	const char *obj = agl_printf(L->arena, "table %s", agl_rangevar_name(L, rv));
 	int			i;
 
-	if (agl_rangevar_is_temp(L, rv))
+	if (agl_rangevar_is_temp(L, rv) || agl_guard_schema_write(cx, rv, r))
 		return;
 	memset(&fake_others, 0, sizeof(fake_others));
 	fake_others.t = J_ARR;
@@ -430,7 +446,8 @@ agl_walk_executed(AglCtx *cx, const JVal *v, AglResult *r)
 		{
 			if (r->op < AG_OP_INSERT)
 				r->op = AG_OP_INSERT;
-			if (agl_table_is_hooked(cx->L, jget(b, "relation")))
+			if (!agl_guard_schema_write(cx, jget(b, "relation"), r) &&
+				agl_table_is_hooked(cx->L, jget(b, "relation")))
 				agl_result_runtime(r, "the table has triggers or rules created in the input");
 		}
 		if (strcmp(t, "FuncCall") == 0)

@@ -405,7 +405,7 @@ agl_classify_call(AglCtx *cx, const JVal *funcname, const JVal *args, AglResult 
 
 	if (is_volatile)
 		*is_volatile = false;
-	if (name == NULL)
+	if (name == NULL || agl_call_is_tamper(cx, funcname, r))
 		return;
 	if (schema && strcmp(schema, "pg_catalog") != 0)
 		schema = NULL;			/* not pg_catalog: look it up as user code */
@@ -430,6 +430,8 @@ agl_classify_call(AglCtx *cx, const JVal *funcname, const JVal *args, AglResult 
 			agl_result_merge(r, AG_OP_GUARD_TAMPER, AGL_DENY, "SET",
 							 agl_printf(L->arena, "setting %s", setting),
 							 "an agent session cannot change agent_guard settings");
+		else if (strcasecmp(setting, "session_replication_role") == 0)
+			agl_result_runtime(r, "set_config() of session_replication_role: the server refuses every write while it is not origin");
 		return;
 	}
 	if (in_list(volatile_builtins, name) && (schema || !agl_entry_find(L->functions, name)))

@@ -10,6 +10,8 @@
  *	lint_dml.c		boundedness of DELETE / UPDATE / MERGE
  *	lint_body.c		DO blocks, function bodies, dynamic SQL
  *	lint_utility.c	statements: DROP, TRUNCATE, ALTER, roles, settings
+ *	lint_tamper.c	self-protection: extensions, languages, files, foreign
+ *					servers, event triggers, rules, the guard's schema
  *
  * Everything allocated lives in the AglLint's arena (json.h) and is
  * released by agl_lint_free(); only the findings array is malloc'd.
@@ -48,6 +50,8 @@ struct AglLint
 	AglEntry   *functions;		/* created in the input */
 	AglEntry   *prepared;		/* PREPAREd in the input */
 	AglEntry   *hooked_tables;	/* tables given triggers or rules */
+	AglEntry   *views;			/* created as views in the input */
+	AglEntry   *tables;			/* created as tables or matviews in the input */
 };
 
 /* The classification of one statement while it is being built. */
@@ -141,5 +145,11 @@ extern void agl_classify_create_function(AglCtx *cx, const JVal *b,
 /* lint_utility.c */
 extern void agl_classify_stmt(AglCtx *cx, const JVal *node, const char *src,
 							  AglResult *r);
+
+/* lint_tamper.c */
+extern void agl_classify_tamper(AglCtx *cx, const char *t, const JVal *b,
+								AglResult *r);
+extern bool agl_call_is_tamper(AglCtx *cx, const JVal *funcname, AglResult *r);
+extern bool agl_guard_schema_write(AglCtx *cx, const JVal *rv, AglResult *r);
 
 #endif							/* AGL_LINT_INT_H */

@@ -105,6 +105,18 @@ classify_drop(AglCtx *cx, const JVal *b, AglResult *r)
 	agl_result_set(r, AG_OP_DROP, "an agent may not drop database objects");
 }
 
+/* Remember whether the input created this relation as a view or a table. */
+static void
+note_relation(AglLint *L, const JVal *rv, bool is_view)
+{
+	const char *rel = jstr(rv, "relname");
+
+	if (rel == NULL)
+		return;
+	agl_entry_remove(is_view ? &L->tables : &L->views, rel);
+	agl_entry_put(L, is_view ? &L->views : &L->tables, rel);
+}
+
 /* A utility statement: the rules of src/classify.c's ag_classify_utility. */
 static void
 classify_utility(AglCtx *cx, const char *t, const JVal *b, const char *src, AglResult *r)
@@ -341,6 +353,7 @@ classify_utility(AglCtx *cx, const char *t, const JVal *b, const char *src, AglR
 			r->op = AG_OP_DDL;
 		if (rel && agl_streq(jstr(rel, "relpersistence"), "t") && jstr(rel, "relname"))
 			agl_entry_put(L, &L->temp_tables, jstr(rel, "relname"));
+		note_relation(L, rel, false);
 	}
 	else if (strcmp(t, "CreateStmt") == 0)
 	{
@@ -350,6 +363,13 @@ classify_utility(AglCtx *cx, const char *t, const JVal *b, const char *src, AglR
 		r->op = AG_OP_DDL;
 		if (rel && agl_streq(jstr(rel, "relpersistence"), "t") && jstr(rel, "relname"))
 			agl_entry_put(L, &L->temp_tables, jstr(rel, "relname"));
+		note_relation(L, rel, false);
+	}
+	else if (strcmp(t, "ViewStmt") == 0)
+	{
+		r->command = "CREATE VIEW";
+		r->op = AG_OP_DDL;
+		note_relation(L, jget(b, "view"), true);
 	}
 	else if (strcmp(t, "CreateTrigStmt") == 0 || strcmp(t, "RuleStmt") == 0)
 	{
@@ -436,5 +456,6 @@ agl_classify_stmt(AglCtx *cx, const JVal *node, const char *src, AglResult *r)
 	}
 	r->command = t;
 	classify_utility(cx, t, b, src, r);
+	agl_classify_tamper(cx, t, b, r);
 }
 

@@ -114,6 +114,19 @@ start_cluster() {
 		ALTER FUNCTION app_func(int) OWNER TO agent;
 		ALTER PROCEDURE p() OWNER TO agent;
 		ALTER FUNCTION trgf() OWNER TO agent;
+		-- What a careless administrator might have granted (as sql/tamper.sql):
+		-- the guard, not a missing privilege, must be what refuses.
+		CREATE EXTENSION dblink;
+		CREATE EXTENSION postgres_fdw;
+		CREATE EXTENSION adminpack;
+		GRANT USAGE ON FOREIGN DATA WRAPPER postgres_fdw TO agent;
+		GRANT pg_execute_server_program, pg_write_server_files, pg_read_server_files,
+			pg_signal_backend TO agent;
+		GRANT CREATE ON SCHEMA agent_guard TO agent;
+		GRANT INSERT, UPDATE, DELETE ON agent_guard.policy TO agent;
+		GRANT SET ON PARAMETER session_replication_role TO agent;
+		GRANT EXECUTE ON FUNCTION lo_export(oid, text), lo_import(text),
+			pg_file_write(text, text, bool), pg_replication_origin_drop(text) TO agent;
 	EOF
 	SERVER="$sock:$port:postgres:agent:postgres"
 }
