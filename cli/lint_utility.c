@@ -231,8 +231,13 @@ classify_utility(AglCtx *cx, const char *t, const JVal *b, const char *src, AglR
 	}
 	else if (strcmp(t, "SecLabelStmt") == 0)
 	{
+		/*
+		 * Without FOR, the label goes to the one registered provider;
+		 * agent_guard registers none (its labels are handled in its
+		 * utility hook), so such a statement is not its business.
+		 */
 		r->command = "SECURITY LABEL";
-		if (jstr(b, "provider") == NULL || agl_streq(jstr(b, "provider"), "agent_guard"))
+		if (agl_streq(jstr(b, "provider"), "agent_guard"))
 			agl_result_set(r, AG_OP_GUARD_TAMPER, "an agent may not set or remove agent_guard labels");
 	}
 	else if (strcmp(t, "AlterSystemStmt") == 0)
