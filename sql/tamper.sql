@@ -65,6 +65,10 @@ CREATE TABLE agent_guard.mine (id int);
 CREATE FUNCTION agent_guard.is_agent_session(int) RETURNS bool LANGUAGE sql AS 'SELECT false';
 INSERT INTO agent_guard.policy (table_name, action) VALUES ('%', 'allow');
 UPDATE agent_guard.policy SET action = 'allow' WHERE id = 1;
+COPY agent_guard.policy (table_name, action) FROM STDIN;
+%	allow
+\.
+CREATE OPERATOR agent_guard.=== (leftarg = int, rightarg = int, function = int4eq);
 -- Triggers, event triggers, replication role.
 CREATE EVENT TRIGGER ag_t_evt ON ddl_command_start EXECUTE FUNCTION pg_catalog.now();
 ALTER TABLE customers DISABLE TRIGGER ALL;

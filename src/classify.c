@@ -706,6 +706,20 @@ ag_classify_utility(Node *parsetree, AgFinding *f)
 			{
 				CopyStmt   *stmt = (CopyStmt *) parsetree;
 
+				if (stmt->is_from && stmt->relation != NULL)
+				{
+					Oid			relid = ag_rangevar_relid(stmt->relation);
+					Oid			nsp = get_namespace_oid("agent_guard", true);
+
+					if (OidIsValid(relid) && OidIsValid(nsp) &&
+						get_rel_namespace(relid) == nsp)
+					{
+						ag_finding_set_op(f, AG_OP_GUARD_TAMPER);
+						f->objects = list_make1(ag_relation_description(relid));
+						f->reason = "an agent may not write to agent_guard's own tables";
+						break;
+					}
+				}
 				if (stmt->is_program || (stmt->filename != NULL && !stmt->is_from))
 				{
 					ag_finding_set_op(f, AG_OP_GUARD_TAMPER);

@@ -34,6 +34,7 @@
 #include "catalog/pg_class.h"
 #include "access/xact.h"
 #include "catalog/namespace.h"
+#include "catalog/objectaddress.h"
 #include "catalog/pg_language.h"
 #include "catalog/pg_namespace.h"
 #include "catalog/pg_type.h"
@@ -203,32 +204,35 @@ ag_check_plan_tamper(PlannedStmt *pstmt, AgFinding *f)
 }
 
 /*
- * The namespace of a relation, function or type that may have been created
- * by the current command: read with SnapshotSelf, as the syscaches do not
- * see it yet at OAT_POST_CREATE.
+ * The namespace of an object that may have been created by the current
+ * command, of any catalog that has one: read with SnapshotSelf, as the
+ * syscaches do not see the new row yet at OAT_POST_CREATE.
  */
 static Oid
-ag_namespace_self(Oid catalog, Oid index, AttrNumber oidcol, Oid objectId)
+ag_namespace_self(Oid classId, Oid objectId)
 {
+	AttrNumber	nspattr = get_object_attnum_namespace(classId);
 	Relation	rel;
 	SysScanDesc scan;
 	ScanKeyData key;
 	HeapTuple	tup;
 	Oid			nsp = InvalidOid;
 
-	rel = table_open(catalog, AccessShareLock);
-	ScanKeyInit(&key, oidcol, BTEqualStrategyNumber, F_OIDEQ,
-				ObjectIdGetDatum(objectId));
-	scan = systable_beginscan(rel, index, true, SnapshotSelf, 1, &key);
+	if (nspattr == InvalidAttrNumber)
+		return InvalidOid;
+	rel = table_open(classId, AccessShareLock);
+	ScanKeyInit(&key, get_object_attnum_oid(classId), BTEqualStrategyNumber,
+				F_OIDEQ, ObjectIdGetDatum(objectId));
+	scan = systable_beginscan(rel, get_object_oid_index(classId), true,
+							  SnapshotSelf, 1, &key);
 	tup = systable_getnext(scan);
 	if (HeapTupleIsValid(tup))
 	{
-		if (catalog == RelationRelationId)
-			nsp = ((Form_pg_class) GETSTRUCT(tup))->relnamespace;
-		else if (catalog == ProcedureRelationId)
-			nsp = ((Form_pg_proc) GETSTRUCT(tup))->pronamespace;
-		else
-			nsp = ((Form_pg_type) GETSTRUCT(tup))->typnamespace;
+		bool		isnull;
+		Datum		d = heap_getattr(tup, nspattr, RelationGetDescr(rel), &isnull);
+
+		if (!isnull)
+			nsp = DatumGetObjectId(d);
 	}
 	systable_endscan(scan);
 	table_close(rel, AccessShareLock);
@@ -285,17 +289,10 @@ ag_check_object_tamper(ObjectAccessType access, Oid classId, Oid objectId,
 
 		if (!OidIsValid(nsp))
 			return false;
-		if (classId == RelationRelationId)
-			objnsp = ag_namespace_self(RelationRelationId, ClassOidIndexId,
-									   Anum_pg_class_oid, objectId);
-		else if (classId == ProcedureRelationId)
-			objnsp = ag_namespace_self(ProcedureRelationId, ProcedureOidIndexId,
-									   Anum_pg_proc_oid, objectId);
-		else if (classId == TypeRelationId)
-			objnsp = ag_namespace_self(TypeRelationId, TypeOidIndexId,
-									   Anum_pg_type_oid, objectId);
-		else if (classId == NamespaceRelationId)
+		if (classId == NamespaceRelationId)
 			objnsp = objectId;
+		else
+			objnsp = ag_namespace_self(classId, objectId);
 		if (objnsp != nsp)
 			return false;
 		ag_finding_init(f, AG_OP_GUARD_TAMPER);
