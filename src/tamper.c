@@ -211,13 +211,17 @@ ag_check_plan_tamper(PlannedStmt *pstmt, AgFinding *f)
 static Oid
 ag_namespace_self(Oid classId, Oid objectId)
 {
-	AttrNumber	nspattr = get_object_attnum_namespace(classId);
+	AttrNumber	nspattr;
 	Relation	rel;
 	SysScanDesc scan;
 	ScanKeyData key;
 	HeapTuple	tup;
 	Oid			nsp = InvalidOid;
 
+	/* Defaults, inheritance, large objects, ...: no namespace of their own. */
+	if (!is_objectclass_supported(classId))
+		return InvalidOid;
+	nspattr = get_object_attnum_namespace(classId);
 	if (nspattr == InvalidAttrNumber)
 		return InvalidOid;
 	rel = table_open(classId, AccessShareLock);
