@@ -139,6 +139,15 @@ static int64 *subxact_rows = NULL;	/* txn_rows at each subxact start */
 static int	subxact_depth = 0;
 static int	subxact_alloc = 0;
 
+typedef struct AgPlanWatch
+{
+	QueryDesc  *queryDesc;
+	List	   *relids;			/* what ag_budget_watch watched for it */
+	int			nest_level;
+} AgPlanWatch;
+
+static List *plan_watches = NIL;	/* of AgPlanWatch, in TopMemoryContext */
+
 static AgWatched *watched = NULL;
 static int	nwatched = 0;
 static int	watched_alloc = 0;
@@ -278,62 +287,89 @@ ag_budget_relcache_callback(Datum arg, Oid relid)
 /*
  * After ExecutorStart of an agent plan: watch its result relations, and for
  * partitioned ones that rows may be routed into, their partitions too.
+ * What was watched is remembered with the plan, so that ExecutorEnd undoes
+ * exactly that and nothing a plan around it watched.
  */
 void
 ag_budget_watch(QueryDesc *queryDesc)
 {
 	EState	   *estate = queryDesc->estate;
 	ListCell   *lc;
+	List	   *relids = NIL;
+	AgPlanWatch *pw;
+	MemoryContext oldcxt;
 
 	if ((!stmt_active && ag_agent_code_depth == 0) || estate == NULL)
 		return;
 
 	foreach(lc, estate->es_opened_result_relations)
 	{
-		ResultRelInfo *rri = lfirst(lc);
-		Relation	rel = rri->ri_RelationDesc;
+		Relation	rel = ((ResultRelInfo *) lfirst(lc))->ri_RelationDesc;
 
 		if (rel->rd_rel->relkind == RELKIND_PARTITIONED_TABLE)
 		{
-			List	   *parts = find_all_inheritors(RelationGetRelid(rel),
-													RowExclusiveLock, NULL);
 			ListCell   *lp;
 
-			foreach(lp, parts)
+			foreach(lp, find_all_inheritors(RelationGetRelid(rel),
+											RowExclusiveLock, NULL))
 				if (get_rel_relkind(lfirst_oid(lp)) == RELKIND_RELATION)
-					ag_watch_relation(lfirst_oid(lp));
+					relids = lappend_oid(relids, lfirst_oid(lp));
 		}
 		else if (rel->rd_rel->relkind == RELKIND_RELATION)
-			ag_watch_relation(RelationGetRelid(rel));
+			relids = lappend_oid(relids, RelationGetRelid(rel));
 	}
+	if (relids == NIL)
+		return;
+
+	foreach(lc, relids)
+		ag_watch_relation(lfirst_oid(lc));
+
+	oldcxt = MemoryContextSwitchTo(TopMemoryContext);
+	pw = palloc(sizeof(AgPlanWatch));
+	pw->queryDesc = queryDesc;
+	pw->relids = list_copy(relids);
+	pw->nest_level = GetCurrentTransactionNestLevel();
+	plan_watches = lappend(plan_watches, pw);
+	MemoryContextSwitchTo(oldcxt);
 }
 
 /* Before ExecutorEnd: stop watching what ag_budget_watch watched. */
 void
 ag_budget_unwatch(QueryDesc *queryDesc)
 {
-	EState	   *estate = queryDesc->estate;
 	ListCell   *lc;
 
-	if (nwatched == 0 || estate == NULL)
-		return;
-
-	foreach(lc, estate->es_opened_result_relations)
+	foreach(lc, plan_watches)
 	{
-		ResultRelInfo *rri = lfirst(lc);
-		Relation	rel = rri->ri_RelationDesc;
+		AgPlanWatch *pw = lfirst(lc);
+		ListCell   *lr;
 
-		if (rel->rd_rel->relkind == RELKIND_PARTITIONED_TABLE)
-		{
-			List	   *parts = find_all_inheritors(RelationGetRelid(rel),
-													NoLock, NULL);
-			ListCell   *lp;
+		if (pw->queryDesc != queryDesc)
+			continue;
+		foreach(lr, pw->relids)
+			ag_unwatch_relation(lfirst_oid(lr));
+		plan_watches = foreach_delete_current(plan_watches, lc);
+		list_free(pw->relids);
+		pfree(pw);
+		return;
+	}
+}
 
-			foreach(lp, parts)
-				ag_unwatch_relation(lfirst_oid(lp));
-		}
-		else
-			ag_unwatch_relation(RelationGetRelid(rel));
+/* Forget the plans of an aborting (sub)transaction. */
+static void
+ag_forget_plan_watches(int nest_level)
+{
+	ListCell   *lc;
+
+	foreach(lc, plan_watches)
+	{
+		AgPlanWatch *pw = lfirst(lc);
+
+		if (pw->nest_level < nest_level)
+			continue;
+		plan_watches = foreach_delete_current(plan_watches, lc);
+		list_free(pw->relids);
+		pfree(pw);
 	}
 }
 
@@ -847,6 +883,7 @@ ag_budget_xact_callback(XactEvent event, void *arg)
 			 * within the same statement.
 			 */
 			ag_unwatch_aborted(1);
+			ag_forget_plan_watches(1);
 			if (stmt_active)
 				stmt_rows = Max(0, stmt_rows - txn_rows);
 			txn_rows = 0;
@@ -880,6 +917,7 @@ ag_budget_subxact_callback(SubXactEvent event, SubTransactionId mySubid,
 			break;
 		case SUBXACT_EVENT_ABORT_SUB:
 			ag_unwatch_aborted(GetCurrentTransactionNestLevel());
+			ag_forget_plan_watches(GetCurrentTransactionNestLevel());
 			if (subxact_depth > 0)
 			{
 				int64		before = subxact_rows[--subxact_depth];

@@ -77,6 +77,16 @@ ag_finding_set_op(AgFinding *f, AgOpClass op)
 	f->rule = ag_op_rule(op);
 }
 
+/* A finding of class op, about one more object (NULL: none), and why. */
+static void
+ag_found(AgFinding *f, AgOpClass op, char *object, const char *reason)
+{
+	ag_finding_set_op(f, op);
+	if (object != NULL)
+		f->objects = lappend(f->objects, object);
+	f->reason = reason;
+}
+
 /* Is this relation in the session's own temporary schema? */
 bool
 ag_relid_is_own_temp(Oid relid)
@@ -354,8 +364,8 @@ ag_classify_truncate(TruncateStmt *stmt, AgFinding *f)
 	}
 	if (all_temp)
 		return;
-	ag_finding_set_op(f, AG_OP_TRUNCATE);
-	f->reason = "an agent may not empty tables with TRUNCATE";
+	ag_found(f, AG_OP_TRUNCATE, NULL,
+			 "an agent may not empty tables with TRUNCATE");
 	f->pop = AG_POLICY_TRUNCATE;
 	f->relid = relids != NIL ? linitial_oid(relids) : InvalidOid;
 	ag_apply_policy_to_relations(f, relids, AG_POLICY_TRUNCATE);
@@ -468,8 +478,8 @@ ag_classify_rename(RenameStmt *stmt, AgFinding *f)
 		default:
 			return;
 	}
-	ag_finding_set_op(f, AG_OP_ALTER_DESTRUCTIVE);
-	f->reason = "an agent may not rename tables, columns, schemas or databases that applications depend on";
+	ag_found(f, AG_OP_ALTER_DESTRUCTIVE, NULL,
+			 "an agent may not rename tables, columns, schemas or databases that applications depend on");
 }
 
 static void
@@ -513,9 +523,9 @@ ag_classify_create_function(CreateFunctionStmt *stmt, AgFinding *f)
 	}
 	if (trusted)
 		return;
-	ag_finding_set_op(f, AG_OP_GUARD_TAMPER);
-	f->objects = list_make1(psprintf("language %s", quote_identifier(language)));
-	f->reason = "an agent may not create functions in C or another untrusted language";
+	ag_found(f, AG_OP_GUARD_TAMPER,
+			 psprintf("language %s", quote_identifier(language)),
+			 "an agent may not create functions in C or another untrusted language");
 }
 
 /*
@@ -543,16 +553,15 @@ ag_classify_utility(Node *parsetree, AgFinding *f)
 					f->objects = lappend(f->objects,
 										 psprintf("objects owned by role %s",
 												  ag_rolespec_text(lfirst(lc))));
-				ag_finding_set_op(f, AG_OP_DROP);
-				f->reason = "an agent may not drop every object a role owns";
+				ag_found(f, AG_OP_DROP, NULL,
+						 "an agent may not drop every object a role owns");
 				break;
 			}
 
 		case T_DropdbStmt:
-			ag_finding_set_op(f, AG_OP_DROP);
-			f->objects = list_make1(psprintf("database %s",
-											 quote_identifier(((DropdbStmt *) parsetree)->dbname)));
-			f->reason = "an agent may not drop databases";
+			ag_found(f, AG_OP_DROP,
+					 psprintf("database %s", quote_identifier(((DropdbStmt *) parsetree)->dbname)),
+					 "an agent may not drop databases");
 			break;
 
 		case T_DropRoleStmt:
@@ -564,30 +573,27 @@ ag_classify_utility(Node *parsetree, AgFinding *f)
 					f->objects = lappend(f->objects,
 										 psprintf("role %s", ag_rolespec_text(lfirst(lc))));
 				}
-				ag_finding_set_op(f, AG_OP_DROP);
-				f->reason = "an agent may not drop roles";
+				ag_found(f, AG_OP_DROP, NULL,
+						 "an agent may not drop roles");
 				break;
 			}
 
 		case T_DropTableSpaceStmt:
-			ag_finding_set_op(f, AG_OP_DROP);
-			f->objects = list_make1(psprintf("tablespace %s",
-											 quote_identifier(((DropTableSpaceStmt *) parsetree)->tablespacename)));
-			f->reason = "an agent may not drop tablespaces";
+			ag_found(f, AG_OP_DROP,
+					 psprintf("tablespace %s", quote_identifier(((DropTableSpaceStmt *) parsetree)->tablespacename)),
+					 "an agent may not drop tablespaces");
 			break;
 
 		case T_DropSubscriptionStmt:
-			ag_finding_set_op(f, AG_OP_DROP);
-			f->objects = list_make1(psprintf("subscription %s",
-											 quote_identifier(((DropSubscriptionStmt *) parsetree)->subname)));
-			f->reason = "an agent may not drop subscriptions";
+			ag_found(f, AG_OP_DROP,
+					 psprintf("subscription %s", quote_identifier(((DropSubscriptionStmt *) parsetree)->subname)),
+					 "an agent may not drop subscriptions");
 			break;
 
 		case T_DropUserMappingStmt:
-			ag_finding_set_op(f, AG_OP_DROP);
-			f->objects = list_make1(psprintf("user mapping for server %s",
-											 quote_identifier(((DropUserMappingStmt *) parsetree)->servername)));
-			f->reason = "an agent may not drop user mappings";
+			ag_found(f, AG_OP_DROP,
+					 psprintf("user mapping for server %s", quote_identifier(((DropUserMappingStmt *) parsetree)->servername)),
+					 "an agent may not drop user mappings");
 			break;
 
 		case T_TruncateStmt:
@@ -624,14 +630,14 @@ ag_classify_utility(Node *parsetree, AgFinding *f)
 			}
 
 		case T_AlterSystemStmt:
-			ag_finding_set_op(f, AG_OP_GUARD_TAMPER);
-			f->reason = "an agent may not change the server configuration";
+			ag_found(f, AG_OP_GUARD_TAMPER, NULL,
+					 "an agent may not change the server configuration");
 			break;
 
 		case T_LoadStmt:
-			ag_finding_set_op(f, AG_OP_GUARD_TAMPER);
-			f->objects = list_make1(psprintf("library %s", ((LoadStmt *) parsetree)->filename));
-			f->reason = "an agent may not load libraries into the server";
+			ag_found(f, AG_OP_GUARD_TAMPER,
+					 psprintf("library %s", ((LoadStmt *) parsetree)->filename),
+					 "an agent may not load libraries into the server");
 			break;
 
 		case T_CreateRoleStmt:
@@ -666,20 +672,19 @@ ag_classify_utility(Node *parsetree, AgFinding *f)
 
 		case T_AlterExtensionStmt:
 		case T_AlterExtensionContentsStmt:
-			ag_finding_set_op(f, AG_OP_GUARD_TAMPER);
-			f->reason = "an agent may not alter extensions";
+			ag_found(f, AG_OP_GUARD_TAMPER, NULL,
+					 "an agent may not alter extensions");
 			break;
 
 		case T_CreateExtensionStmt:
-			ag_finding_set_op(f, AG_OP_GUARD_TAMPER);
-			f->objects = list_make1(psprintf("extension %s",
-											 quote_identifier(((CreateExtensionStmt *) parsetree)->extname)));
-			f->reason = "an agent may not create extensions, which can load code into the server";
+			ag_found(f, AG_OP_GUARD_TAMPER,
+					 psprintf("extension %s", quote_identifier(((CreateExtensionStmt *) parsetree)->extname)),
+					 "an agent may not create extensions, which can load code into the server");
 			break;
 
 		case T_CreatePLangStmt:
-			ag_finding_set_op(f, AG_OP_GUARD_TAMPER);
-			f->reason = "an agent may not create procedural languages";
+			ag_found(f, AG_OP_GUARD_TAMPER, NULL,
+					 "an agent may not create procedural languages");
 			break;
 
 		case T_CreateFunctionStmt:
@@ -688,8 +693,8 @@ ag_classify_utility(Node *parsetree, AgFinding *f)
 
 		case T_CreateEventTrigStmt:
 		case T_AlterEventTrigStmt:
-			ag_finding_set_op(f, AG_OP_GUARD_TAMPER);
-			f->reason = "an agent may not create or alter event triggers";
+			ag_found(f, AG_OP_GUARD_TAMPER, NULL,
+					 "an agent may not create or alter event triggers");
 			break;
 
 		case T_CreateForeignServerStmt:
@@ -698,8 +703,8 @@ ag_classify_utility(Node *parsetree, AgFinding *f)
 		case T_AlterUserMappingStmt:
 		case T_CreateFdwStmt:
 		case T_AlterFdwStmt:
-			ag_finding_set_op(f, AG_OP_GUARD_TAMPER);
-			f->reason = "an agent may not set up foreign servers or user mappings, which could connect back to this server as another role";
+			ag_found(f, AG_OP_GUARD_TAMPER, NULL,
+					 "an agent may not set up foreign servers or user mappings, which could connect back to this server as another role");
 			break;
 
 		case T_CopyStmt:
@@ -714,19 +719,17 @@ ag_classify_utility(Node *parsetree, AgFinding *f)
 					if (OidIsValid(relid) && OidIsValid(nsp) &&
 						get_rel_namespace(relid) == nsp)
 					{
-						ag_finding_set_op(f, AG_OP_GUARD_TAMPER);
-						f->objects = list_make1(ag_relation_description(relid));
-						f->reason = "an agent may not write to agent_guard's own tables";
+						ag_found(f, AG_OP_GUARD_TAMPER,
+								 ag_relation_description(relid),
+								 "an agent may not write to agent_guard's own tables");
 						break;
 					}
 				}
 				if (stmt->is_program || (stmt->filename != NULL && !stmt->is_from))
 				{
-					ag_finding_set_op(f, AG_OP_GUARD_TAMPER);
-					f->objects = list_make1(psprintf("%s %s",
-													 stmt->is_program ? "program" : "server file",
-													 stmt->filename));
-					f->reason = "an agent may not run programs or write files on the database server";
+					ag_found(f, AG_OP_GUARD_TAMPER,
+							 psprintf("%s %s", stmt->is_program ? "program" : "server file", stmt->filename),
+							 "an agent may not run programs or write files on the database server");
 				}
 				break;
 			}
@@ -740,11 +743,9 @@ ag_classify_utility(Node *parsetree, AgFinding *f)
 				if (stmt->instead && relkind != RELKIND_VIEW &&
 					!ag_relid_is_own_temp(relid))
 				{
-					ag_finding_set_op(f, AG_OP_ALTER_DESTRUCTIVE);
-					f->objects = list_make1(psprintf("%s (rule %s)",
-													 ag_rangevar_description(stmt->relation, relid),
-													 quote_identifier(stmt->rulename)));
-					f->reason = "an agent may not create INSTEAD rules on tables, which would make writes or reads vanish";
+					ag_found(f, AG_OP_ALTER_DESTRUCTIVE,
+							 psprintf("%s (rule %s)", ag_rangevar_description(stmt->relation, relid),  quote_identifier(stmt->rulename)),
+							 "an agent may not create INSTEAD rules on tables, which would make writes or reads vanish");
 				}
 				break;
 			}
@@ -756,8 +757,8 @@ ag_classify_utility(Node *parsetree, AgFinding *f)
 				if (stmt->kind == VAR_SET_VALUE && stmt->name &&
 					strcmp(stmt->name, "session_replication_role") == 0)
 				{
-					ag_finding_set_op(f, AG_OP_GUARD_TAMPER);
-					f->reason = "an agent may not change session_replication_role, which disables triggers and foreign keys";
+					ag_found(f, AG_OP_GUARD_TAMPER, NULL,
+							 "an agent may not change session_replication_role, which disables triggers and foreign keys");
 				}
 				break;
 			}
