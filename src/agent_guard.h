@@ -135,7 +135,7 @@ extern int	ag_policy_approvers(Oid relid, int op);
 
 /* approval.c */
 extern char *ag_approval_token;
-extern char *ag_sha256_hex(const char *data);
+extern char *ag_sha256_hex(const char *data, size_t len);
 extern char *ag_presented_token(void);
 extern void ag_redact_tokens(char *s);
 extern char *ag_redacted(const char *s);
@@ -181,6 +181,8 @@ extern void ag_audit_shmem_startup(void);
 extern void ag_audit_register_worker(void);
 extern bool ag_audit_write(AgAuditRecord *rec);
 extern PGDLLEXPORT void ag_audit_worker_main(Datum main_arg);
+extern const char *const ag_hash_columns[];
+extern char *ag_audit_hash(Datum *values, bool *nulls);
 
 /* tamper.c */
 extern int	ag_agent_code_depth;

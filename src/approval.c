@@ -42,7 +42,7 @@ static emit_log_hook_type prev_emit_log_hook = NULL;
 
 /* Hex SHA-256 of a string. */
 char *
-ag_sha256_hex(const char *data)
+ag_sha256_hex(const char *data, size_t len)
 {
 	pg_cryptohash_ctx *ctx = pg_cryptohash_create(PG_SHA256);
 	uint8		digest[PG_SHA256_DIGEST_LENGTH];
@@ -51,7 +51,7 @@ ag_sha256_hex(const char *data)
 
 	if (ctx == NULL ||
 		pg_cryptohash_init(ctx) < 0 ||
-		pg_cryptohash_update(ctx, (const uint8 *) data, strlen(data)) < 0 ||
+		pg_cryptohash_update(ctx, (const uint8 *) data, len) < 0 ||
 		pg_cryptohash_final(ctx, digest, sizeof(digest)) < 0)
 		elog(ERROR, "could not compute SHA-256: %s", pg_cryptohash_error(ctx));
 	pg_cryptohash_free(ctx);

@@ -13,10 +13,13 @@
  * returns false, the record goes to the server log as one JSON line, and
  * the caller refuses the statement: the guard fails closed.
  *
- * Locking: AgAuditShared->lock (exclusive) protects every slot's state and
- * contents and the worker fields.  A backend owns a slot's contents from
- * FREE to FILLED and again once the slot is DONE; the worker owns it while
- * WRITING.  A backend that gives up waiting clears 'waiting', and the
+ * Locking: AgAuditShared->lock (exclusive) protects every slot's state,
+ * npending and the worker fields.  A backend that turns a slot FREE ->
+ * FILLING owns its contents and copies its record in without the lock,
+ * then marks it FILLED; it owns them again once the slot is DONE.  The
+ * worker owns a slot while WRITING.  Routine (async) records wake the
+ * worker only when a quarter of the queue is pending; it also looks every
+ * 100 ms.  A backend that gives up waiting clears 'waiting', and the
  * worker then frees the slot itself.  The condition variable is broadcast
  * whenever slots become DONE or FREE.
  *
@@ -28,7 +31,10 @@
 #include "postgres.h"
 
 #include "access/xact.h"
+#include "catalog/dependency.h"
+#include "catalog/namespace.h"
 #include "catalog/pg_type.h"
+#include "commands/sequence.h"
 #include "commands/dbcommands.h"
 #include "executor/spi.h"
 #include "mb/pg_wchar.h"
@@ -46,7 +52,10 @@
 #include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/guc.h"
+#include "utils/inet.h"
+#include "utils/fmgroids.h"
 #include "utils/json.h"
+#include "utils/lsyscache.h"
 #include "utils/memutils.h"
 #include "utils/resowner.h"
 #include "utils/snapmgr.h"
@@ -62,6 +71,7 @@
 typedef enum AgSlotState
 {
 	AG_SLOT_FREE = 0,
+	AG_SLOT_FILLING,			/* a backend copies its record in */
 	AG_SLOT_FILLED,				/* waiting for the worker */
 	AG_SLOT_WRITING,			/* the worker is writing it */
 	AG_SLOT_DONE_OK,			/* committed */
@@ -120,6 +130,7 @@ typedef struct AgAuditShared
 {
 	LWLock	   *lock;
 	pid_t		worker_pid;		/* 0 when no worker runs */
+	int			npending;		/* slots FILLED and not yet taken */
 	Latch	   *worker_latch;
 	ConditionVariable cv;
 	AgSlot		slots[AG_NSLOTS];
@@ -430,6 +441,7 @@ ag_audit_write(AgAuditRecord *rec)
 	TimestampTz deadline;
 	AgSlot	   *volatile held;
 	volatile AgSlotState outcome;
+	int			pending;
 	char	   *dbname;
 	char	   *session_role;
 	char	   *effective_role;
@@ -469,13 +481,10 @@ ag_audit_write(AgAuditRecord *rec)
 			if (ag_shared->slots[i].state == AG_SLOT_FREE)
 			{
 				slot = &ag_shared->slots[i];
-				memcpy(slot, local, offsetof(AgSlot, data) + local->used);
-				slot->state = AG_SLOT_FILLED;
-				slot->waiting = !rec->async;
+				slot->state = AG_SLOT_FILLING;
 				break;
 			}
 		}
-		latch = ag_shared->worker_latch;
 		LWLockRelease(ag_shared->lock);
 
 		if (slot != NULL)
@@ -490,7 +499,23 @@ ag_audit_write(AgAuditRecord *rec)
 	}
 	ConditionVariableCancelSleep();
 
-	if (latch)
+	/* The slot is ours: fill it without holding the lock. */
+	memcpy(((char *) slot) + offsetof(AgSlot, waiting),
+		   ((char *) local) + offsetof(AgSlot, waiting),
+		   offsetof(AgSlot, data) - offsetof(AgSlot, waiting) + local->used);
+	slot->waiting = !rec->async;
+
+	LWLockAcquire(ag_shared->lock, LW_EXCLUSIVE);
+	slot->state = AG_SLOT_FILLED;
+	pending = ++ag_shared->npending;
+	latch = ag_shared->worker_latch;
+	LWLockRelease(ag_shared->lock);
+
+	/*
+	 * A decision is written at once.  Routine records wait for the worker's
+	 * next round unless the queue is filling up.
+	 */
+	if (latch && (!rec->async || pending >= AG_NSLOTS / 4))
 		SetLatch(latch);
 	if (rec->async)
 		return true;			/* routine record: the worker frees the slot */
@@ -540,27 +565,171 @@ ag_worker_detach(int code, Datum arg)
 	LWLockRelease(ag_shared->lock);
 }
 
-#define AG_INSERT_NARGS 18
+/*
+ * The hash chain.  A row's hash covers these columns, in this order, each
+ * serialized by type without regard to TimeZone, DateStyle or locale: the
+ * audit worker computes it for the rows it writes, and audit_row_hash()
+ * (verify_audit(), the trigger for other writers) for rows in the table,
+ * from the same function over the same Datums.
+ */
+typedef enum AgHashCol
+{
+	AGH_PREV_HASH = 0, AGH_CHAIN_SEQ, AGH_ID, AGH_LOGGED_AT, AGH_DATABASE,
+	AGH_SESSION_ROLE, AGH_EFFECTIVE_ROLE, AGH_CLIENT_ADDR, AGH_APPLICATION_NAME,
+	AGH_BACKEND_PID, AGH_COMMAND_TAG, AGH_STATEMENT, AGH_TOP_STATEMENT,
+	AGH_OBJECTS, AGH_ROW_COUNT, AGH_VERDICT, AGH_RULE, AGH_REASON,
+	AGH_FINGERPRINT, AGH_REQUEST_ID, AGH_APPROVER,
+	AGH__COUNT
+} AgHashCol;
 
-static const char *ag_insert_sql =
-"INSERT INTO agent_guard.audit_log (logged_at, database_name, session_role,"
-" effective_role, client_addr, application_name, backend_pid, command_tag,"
-" statement, top_statement, objects, row_count, verdict, rule, reason,"
-" fingerprint, request_id, approver)"
-" VALUES ($1, $2, $3, $4, $5::pg_catalog.inet, $6, $7, $8, $9, $10, $11,"
-" $12, $13, $14, $15, $16, $17, $18)"
-" RETURNING id, row_hash";
+const char *const ag_hash_columns[AGH__COUNT + 1] = {
+	"prev_hash", "chain_seq", "id", "logged_at", "database_name",
+	"session_role", "effective_role", "client_addr", "application_name",
+	"backend_pid", "command_tag", "statement", "top_statement",
+	"objects", "row_count", "verdict", "rule", "reason",
+	"fingerprint", "request_id", "approver", NULL
+};
+
+static const Oid ag_hash_types[AGH__COUNT] = {
+	TEXTOID, INT8OID, INT8OID, TIMESTAMPTZOID, TEXTOID,
+	TEXTOID, TEXTOID, INETOID, TEXTOID,
+	INT4OID, TEXTOID, TEXTOID, TEXTOID,
+	TEXTARRAYOID, INT8OID, TEXTOID, TEXTOID, TEXTOID,
+	TEXTOID, INT8OID, TEXTOID
+};
+
+static void
+ag_hash_text(StringInfo buf, const char *v, int len)
+{
+	appendStringInfo(buf, "S%d:", len);
+	appendBinaryStringInfo(buf, v, len);
+}
+
+/*
+ * Hex SHA-256 of a row given as Datums of the ag_hash_columns, in order.
+ * Strings are length-prefixed, so no two rows serialize alike.
+ */
+char *
+ag_audit_hash(Datum *values, bool *nulls)
+{
+	StringInfoData buf;
+	int			i;
+	char	   *hex;
+
+	initStringInfo(&buf);
+	for (i = 0; i < AGH__COUNT; i++)
+	{
+		if (nulls[i])
+		{
+			appendStringInfoString(&buf, "N;");
+			continue;
+		}
+		switch (ag_hash_types[i])
+		{
+			case TEXTOID:
+				{
+					text	   *t = DatumGetTextPP(values[i]);
+
+					ag_hash_text(&buf, VARDATA_ANY(t), VARSIZE_ANY_EXHDR(t));
+					break;
+				}
+			case INT8OID:
+				appendStringInfo(&buf, "I" INT64_FORMAT ";", DatumGetInt64(values[i]));
+				break;
+			case INT4OID:
+				appendStringInfo(&buf, "I%d;", DatumGetInt32(values[i]));
+				break;
+			case TIMESTAMPTZOID:
+				appendStringInfo(&buf, "T" INT64_FORMAT ";", DatumGetTimestampTz(values[i]));
+				break;
+			case INETOID:
+				{
+					char	   *v = DatumGetCString(DirectFunctionCall1(inet_out, values[i]));
+
+					ag_hash_text(&buf, v, strlen(v));
+					break;
+				}
+			case TEXTARRAYOID:
+				{
+					ArrayType  *arr = DatumGetArrayTypeP(values[i]);
+					Datum	   *elems;
+					bool	   *enulls;
+					int			n;
+					int			j;
+
+					deconstruct_array(arr, TEXTOID, -1, false, TYPALIGN_INT,
+									  &elems, &enulls, &n);
+					appendStringInfo(&buf, "A%d:", n);
+					for (j = 0; j < n; j++)
+					{
+						if (enulls[j])
+							appendStringInfoString(&buf, "N;");
+						else
+						{
+							text	   *t = DatumGetTextPP(elems[j]);
+
+							ag_hash_text(&buf, VARDATA_ANY(t), VARSIZE_ANY_EXHDR(t));
+						}
+					}
+					break;
+				}
+		}
+	}
+	hex = ag_sha256_hex(buf.data, buf.len);
+	pfree(buf.data);
+	return hex;
+}
+
+/* State of the chain while the worker writes a batch. */
+static int64 chain_last_seq = 0;
+static char chain_last_hash[65] = "";
+static bool chain_has_last = false;
+static Oid	audit_id_seq = InvalidOid;
+static SPIPlanPtr audit_insert_plan = NULL;
+
+/*
+ * At the start of a batch: take the chain's lock and read where it ends
+ * (the last row, or the anchor a purge left), and the id sequence.
+ */
+static void
+ag_chain_begin(void)
+{
+	Oid			relid;
+	Oid			nsp = get_namespace_oid("agent_guard", false);
+
+	relid = get_relname_relid("audit_log", nsp);
+	if (!OidIsValid(relid))
+		elog(ERROR, "agent_guard.audit_log does not exist");
+	audit_id_seq = getIdentitySequence(relid, 1, false);
+
+	if (SPI_execute("SELECT pg_catalog.pg_advisory_xact_lock(7142315, 1)", false, 0) != SPI_OK_SELECT ||
+		SPI_execute("SELECT chain_seq, row_hash FROM agent_guard.audit_log"
+					" ORDER BY chain_seq DESC LIMIT 1", true, 1) != SPI_OK_SELECT)
+		elog(ERROR, "could not read the end of the audit chain");
+	if (SPI_processed == 0 &&
+		SPI_execute("SELECT last_chain_seq, last_row_hash FROM agent_guard.audit_anchor"
+					" ORDER BY last_chain_seq DESC LIMIT 1", true, 1) != SPI_OK_SELECT)
+		elog(ERROR, "could not read the audit chain's anchor");
+	chain_has_last = SPI_processed == 1;
+	chain_last_seq = 0;
+	chain_last_hash[0] = '\0';
+	if (chain_has_last)
+	{
+		bool		isnull;
+		char	   *hash;
+
+		chain_last_seq = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0],
+													 SPI_tuptable->tupdesc, 1, &isnull));
+		hash = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2);
+		strlcpy(chain_last_hash, hash ? hash : "", sizeof(chain_last_hash));
+	}
+}
 
 static Datum
-ag_text_or_null(const char *v, char *null)
+ag_text_or_null(const char *v, bool *null)
 {
-	if (v == NULL)
-	{
-		*null = 'n';
-		return (Datum) 0;
-	}
-	*null = ' ';
-	return CStringGetTextDatum(v);
+	*null = (v == NULL);
+	return v ? CStringGetTextDatum(v) : (Datum) 0;
 }
 
 static Datum
@@ -579,55 +748,167 @@ ag_objects_array(AgSlot *s)
 										   false, TYPALIGN_INT));
 }
 
-/* Insert the slot's audit row; verdict and approver may be overridden. */
+/*
+ * The Datums of the slot's audit row as the next link of the chain (the
+ * ag_hash_columns, then row_hash), and advance the chain's end in memory.
+ * verdict and approver may override the slot's.
+ */
+static void
+ag_audit_row_values(AgSlot *s, const char *verdict, const char *approver,
+					Datum *values, bool *nulls)
+{
+	char	   *client_addr = (char *) slot_get(s, AGF_CLIENT_ADDR);
+	char	   *hash;
+
+	values[AGH_PREV_HASH] = ag_text_or_null(chain_has_last ? chain_last_hash : NULL,
+											&nulls[AGH_PREV_HASH]);
+	values[AGH_CHAIN_SEQ] = Int64GetDatum(chain_last_seq + 1);
+	nulls[AGH_CHAIN_SEQ] = false;
+	values[AGH_ID] = Int64GetDatum(nextval_internal(audit_id_seq, false));
+	nulls[AGH_ID] = false;
+	values[AGH_LOGGED_AT] = TimestampTzGetDatum(s->logged_at);
+	nulls[AGH_LOGGED_AT] = false;
+	values[AGH_DATABASE] = ag_text_or_null(slot_get(s, AGF_DATABASE), &nulls[AGH_DATABASE]);
+	values[AGH_SESSION_ROLE] = ag_text_or_null(slot_get(s, AGF_SESSION_ROLE), &nulls[AGH_SESSION_ROLE]);
+	values[AGH_EFFECTIVE_ROLE] = ag_text_or_null(slot_get(s, AGF_EFFECTIVE_ROLE), &nulls[AGH_EFFECTIVE_ROLE]);
+	nulls[AGH_CLIENT_ADDR] = (client_addr == NULL);
+	values[AGH_CLIENT_ADDR] = client_addr ?
+		DirectFunctionCall1(inet_in, CStringGetDatum(client_addr)) : (Datum) 0;
+	values[AGH_APPLICATION_NAME] = ag_text_or_null(slot_get(s, AGF_APPLICATION_NAME), &nulls[AGH_APPLICATION_NAME]);
+	values[AGH_BACKEND_PID] = Int32GetDatum(s->backend_pid);
+	nulls[AGH_BACKEND_PID] = false;
+	values[AGH_COMMAND_TAG] = ag_text_or_null(slot_get(s, AGF_COMMAND_TAG), &nulls[AGH_COMMAND_TAG]);
+	values[AGH_STATEMENT] = ag_text_or_null(slot_get(s, AGF_STATEMENT), &nulls[AGH_STATEMENT]);
+	values[AGH_TOP_STATEMENT] = ag_text_or_null(slot_get(s, AGF_TOP_STATEMENT), &nulls[AGH_TOP_STATEMENT]);
+	values[AGH_OBJECTS] = ag_objects_array(s);
+	nulls[AGH_OBJECTS] = false;
+	values[AGH_ROW_COUNT] = Int64GetDatum(s->row_count);
+	nulls[AGH_ROW_COUNT] = s->row_count < 0;
+	values[AGH_VERDICT] = ag_text_or_null(verdict ? verdict : slot_get(s, AGF_VERDICT), &nulls[AGH_VERDICT]);
+	values[AGH_RULE] = ag_text_or_null(slot_get(s, AGF_RULE), &nulls[AGH_RULE]);
+	values[AGH_REASON] = ag_text_or_null(slot_get(s, AGF_REASON), &nulls[AGH_REASON]);
+	values[AGH_FINGERPRINT] = ag_text_or_null(slot_get(s, AGF_FINGERPRINT), &nulls[AGH_FINGERPRINT]);
+	values[AGH_REQUEST_ID] = Int64GetDatum(s->request_id);
+	nulls[AGH_REQUEST_ID] = s->request_id <= 0;
+	values[AGH_APPROVER] = ag_text_or_null(approver ? approver : slot_get(s, AGF_APPROVER), &nulls[AGH_APPROVER]);
+
+	hash = ag_audit_hash(values, nulls);
+	values[AGH__COUNT] = CStringGetTextDatum(hash);
+	nulls[AGH__COUNT] = false;
+
+	chain_last_seq++;
+	strlcpy(chain_last_hash, hash, sizeof(chain_last_hash));
+	chain_has_last = true;
+	s->audit_id = DatumGetInt64(values[AGH_ID]);
+	strlcpy(s->row_hash, hash, sizeof(s->row_hash));
+}
+
+/*
+ * The insert of nrows audit rows, given as one array per column and
+ * unnested, prepared once per worker.  The BEFORE INSERT trigger skips rows
+ * that come with their hash.
+ */
+static SPIPlanPtr
+ag_audit_insert_plan(void)
+{
+	StringInfoData sql;
+	StringInfoData cols;
+	StringInfoData params;
+	Oid			types[AGH__COUNT + 1];
+	SPIPlanPtr	plan;
+	int			i;
+
+	if (audit_insert_plan != NULL)
+		return audit_insert_plan;
+	initStringInfo(&sql);
+	initStringInfo(&cols);
+	initStringInfo(&params);
+	appendStringInfoString(&sql, "INSERT INTO agent_guard.audit_log (");
+	for (i = 0; i <= AGH__COUNT; i++)
+	{
+		Oid			elemtype = i < AGH__COUNT ? ag_hash_types[i] : TEXTOID;
+
+		appendStringInfo(&sql, "%s%s", i ? ", " : "",
+						 i < AGH__COUNT ? ag_hash_columns[i] : "row_hash");
+		appendStringInfo(&params, "%spg_catalog.unnest($%d)", i ? ", " : "", i + 1);
+		/* unnest() would flatten arrays of arrays: objects come as text. */
+		if (elemtype == TEXTARRAYOID)
+		{
+			appendStringInfo(&cols, "%sc%d::pg_catalog.text[]", i ? ", " : "", i);
+			types[i] = TEXTARRAYOID;
+		}
+		else
+		{
+			appendStringInfo(&cols, "%sc%d", i ? ", " : "", i);
+			types[i] = get_array_type(elemtype);
+		}
+	}
+	appendStringInfo(&sql, ") OVERRIDING SYSTEM VALUE SELECT %s FROM ROWS FROM (%s) AS u(",
+					 cols.data, params.data);
+	for (i = 0; i <= AGH__COUNT; i++)
+		appendStringInfo(&sql, "%sc%d", i ? ", " : "", i);
+	appendStringInfoChar(&sql, ')');
+
+	plan = SPI_prepare(sql.data, AGH__COUNT + 1, types);
+	if (plan == NULL || SPI_keepplan(plan) != 0)
+		elog(ERROR, "could not prepare the audit insert: %s",
+			 SPI_result_code_string(SPI_result));
+	audit_insert_plan = plan;
+	return plan;
+}
+
+/*
+ * Insert rows given as rows[r][column] Datums.  The objects column travels
+ * as its text form, since unnest() cannot take an array of arrays.
+ */
+static void
+ag_insert_audit_rows(Datum (*rows)[AGH__COUNT + 1], bool (*rnulls)[AGH__COUNT + 1],
+					 int nrows)
+{
+	Datum		args[AGH__COUNT + 1];
+	char		argnulls[AGH__COUNT + 1];
+	Datum	   *col = palloc(sizeof(Datum) * nrows);
+	bool	   *colnulls = palloc(sizeof(bool) * nrows);
+	int			c;
+	int			r;
+
+	for (c = 0; c <= AGH__COUNT; c++)
+	{
+		Oid			elemtype = c < AGH__COUNT ? ag_hash_types[c] : TEXTOID;
+		int16		typlen;
+		bool		typbyval;
+		char		typalign;
+		int			dims[1] = {nrows};
+		int			lbs[1] = {1};
+
+		for (r = 0; r < nrows; r++)
+		{
+			colnulls[r] = rnulls[r][c];
+			col[r] = rnulls[r][c] ? (Datum) 0 : rows[r][c];
+			if (elemtype == TEXTARRAYOID && !colnulls[r])
+				col[r] = CStringGetTextDatum(OidOutputFunctionCall(F_ARRAY_OUT, col[r]));
+		}
+		if (elemtype == TEXTARRAYOID)
+			elemtype = TEXTOID;
+		get_typlenbyvalalign(elemtype, &typlen, &typbyval, &typalign);
+		args[c] = PointerGetDatum(construct_md_array(col, colnulls, 1, dims, lbs,
+													 elemtype, typlen, typbyval, typalign));
+		argnulls[c] = ' ';
+	}
+	if (SPI_execute_plan(ag_audit_insert_plan(), args, argnulls, false, 0) != SPI_OK_INSERT ||
+		SPI_processed != nrows)
+		elog(ERROR, "could not insert agent_guard audit records");
+}
+
+/* Insert the slot's audit row alone. */
 static void
 ag_insert_audit_row(AgSlot *s, const char *verdict, const char *approver)
 {
-	static const Oid argtypes[AG_INSERT_NARGS] = {
-		TIMESTAMPTZOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID,
-		INT4OID, TEXTOID, TEXTOID, TEXTOID, TEXTARRAYOID, INT8OID,
-		TEXTOID, TEXTOID, TEXTOID, TEXTOID, INT8OID, TEXTOID
-	};
-	Datum		values[AG_INSERT_NARGS];
-	char		nulls[AG_INSERT_NARGS];
+	Datum		values[1][AGH__COUNT + 1];
+	bool		nulls[1][AGH__COUNT + 1];
 
-	memset(nulls, ' ', sizeof(nulls));
-	values[0] = TimestampTzGetDatum(s->logged_at);
-	values[1] = ag_text_or_null(slot_get(s, AGF_DATABASE), &nulls[1]);
-	values[2] = ag_text_or_null(slot_get(s, AGF_SESSION_ROLE), &nulls[2]);
-	values[3] = ag_text_or_null(slot_get(s, AGF_EFFECTIVE_ROLE), &nulls[3]);
-	values[4] = ag_text_or_null(slot_get(s, AGF_CLIENT_ADDR), &nulls[4]);
-	values[5] = ag_text_or_null(slot_get(s, AGF_APPLICATION_NAME), &nulls[5]);
-	values[6] = Int32GetDatum(s->backend_pid);
-	values[7] = ag_text_or_null(slot_get(s, AGF_COMMAND_TAG), &nulls[7]);
-	values[8] = ag_text_or_null(slot_get(s, AGF_STATEMENT), &nulls[8]);
-	values[9] = ag_text_or_null(slot_get(s, AGF_TOP_STATEMENT), &nulls[9]);
-	values[10] = ag_objects_array(s);
-	values[11] = Int64GetDatum(s->row_count);
-	if (s->row_count < 0)
-		nulls[11] = 'n';
-	values[12] = ag_text_or_null(verdict ? verdict : slot_get(s, AGF_VERDICT), &nulls[12]);
-	values[13] = ag_text_or_null(slot_get(s, AGF_RULE), &nulls[13]);
-	values[14] = ag_text_or_null(slot_get(s, AGF_REASON), &nulls[14]);
-	values[15] = ag_text_or_null(slot_get(s, AGF_FINGERPRINT), &nulls[15]);
-	values[16] = Int64GetDatum(s->request_id);
-	if (s->request_id <= 0)
-		nulls[16] = 'n';
-	values[17] = ag_text_or_null(approver ? approver : slot_get(s, AGF_APPROVER), &nulls[17]);
-
-	if (SPI_execute_with_args(ag_insert_sql, AG_INSERT_NARGS, (Oid *) argtypes,
-							  values, nulls, false, 0) != SPI_OK_INSERT_RETURNING ||
-		SPI_processed != 1)
-		elog(ERROR, "could not insert an agent_guard audit record");
-	else
-	{
-		bool		isnull;
-		Datum		d = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
-		char	   *hash = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2);
-
-		s->audit_id = isnull ? 0 : DatumGetInt64(d);
-		strlcpy(s->row_hash, hash ? hash : "", sizeof(s->row_hash));
-	}
+	ag_audit_row_values(s, verdict, approver, values[0], nulls[0]);
+	ag_insert_audit_rows(values, nulls, 1);
 }
 
 /* File (or find) the approval request for the slot's statement. */
@@ -639,22 +920,25 @@ ag_file_request(AgSlot *s, bool intent)
 		INT4OID, BOOLOID
 	};
 	Datum		values[9];
+	bool		isnulls[9];
 	char		nulls[9];
 	bool		isnull;
 	Datum		d;
+	int			i;
 
-	memset(nulls, ' ', sizeof(nulls));
-	values[0] = ag_text_or_null(slot_get(s, AGF_SESSION_ROLE), &nulls[0]);
-	values[1] = ag_text_or_null(slot_get(s, AGF_DATABASE), &nulls[1]);
-	values[2] = ag_text_or_null(slot_get(s, AGF_STATEMENT), &nulls[2]);
-	values[3] = ag_text_or_null(slot_get(s, AGF_FINGERPRINT), &nulls[3]);
+	memset(isnulls, 0, sizeof(isnulls));
+	values[0] = ag_text_or_null(slot_get(s, AGF_SESSION_ROLE), &isnulls[0]);
+	values[1] = ag_text_or_null(slot_get(s, AGF_DATABASE), &isnulls[1]);
+	values[2] = ag_text_or_null(slot_get(s, AGF_STATEMENT), &isnulls[2]);
+	values[3] = ag_text_or_null(slot_get(s, AGF_FINGERPRINT), &isnulls[3]);
 	values[4] = ag_objects_array(s);
 	values[5] = Int64GetDatum(s->row_count);
-	if (s->row_count < 0)
-		nulls[5] = 'n';
-	values[6] = ag_text_or_null(slot_get(s, AGF_RULE), &nulls[6]);
+	isnulls[5] = s->row_count < 0;
+	values[6] = ag_text_or_null(slot_get(s, AGF_RULE), &isnulls[6]);
 	values[7] = Int32GetDatum(s->approvals);
 	values[8] = BoolGetDatum(intent);
+	for (i = 0; i < 9; i++)
+		nulls[i] = isnulls[i] ? 'n' : ' ';
 
 	if (SPI_execute_with_args("SELECT agent_guard.file_request($1, $2, $3, $4, $5, $6, $7, $8, $9)",
 							  9, (Oid *) argtypes, values, nulls, false, 1) != SPI_OK_SELECT ||
@@ -670,19 +954,23 @@ ag_spend_token(AgSlot *s)
 {
 	static const Oid argtypes[5] = {TEXTOID, TEXTOID, TEXTOID, TEXTOID, INT4OID};
 	Datum		values[5];
+	bool		isnulls[5];
 	char		nulls[5];
 	bool		isnull;
 	HeapTuple	tup;
 	TupleDesc	desc;
 	Datum		d;
 	char	   *text;
+	int			i;
 
-	memset(nulls, ' ', sizeof(nulls));
-	values[0] = ag_text_or_null(slot_get(s, AGF_TOKEN_HASH), &nulls[0]);
-	values[1] = ag_text_or_null(slot_get(s, AGF_SESSION_ROLE), &nulls[1]);
-	values[2] = ag_text_or_null(slot_get(s, AGF_DATABASE), &nulls[2]);
-	values[3] = ag_text_or_null(slot_get(s, AGF_FINGERPRINT), &nulls[3]);
+	memset(isnulls, 0, sizeof(isnulls));
+	values[0] = ag_text_or_null(slot_get(s, AGF_TOKEN_HASH), &isnulls[0]);
+	values[1] = ag_text_or_null(slot_get(s, AGF_SESSION_ROLE), &isnulls[1]);
+	values[2] = ag_text_or_null(slot_get(s, AGF_DATABASE), &isnulls[2]);
+	values[3] = ag_text_or_null(slot_get(s, AGF_FINGERPRINT), &isnulls[3]);
 	values[4] = Int32GetDatum(s->backend_pid);
+	for (i = 0; i < 5; i++)
+		nulls[i] = isnulls[i] ? 'n' : ' ';
 
 	if (SPI_execute_with_args("SELECT ok, reason, request_id, approvers, max_rows"
 							  " FROM agent_guard.spend_token($1, $2, $3, $4, $5)",
@@ -727,18 +1015,39 @@ ag_worker_process_slot(AgSlot *s)
 	}
 }
 
-/* One slot in a subtransaction of its own; false if it failed. */
+/*
+ * Some slots, each in a subtransaction of its own... or, for a run of
+ * plain audit rows, all in one subtransaction, retried one by one if it
+ * fails.  ok[i] says whether slot i was done.  A failed subtransaction
+ * leaves the chain's end where it was.
+ */
 static bool
-ag_worker_one_slot(AgSlot *s)
+ag_worker_slots(AgSlot **slots, int n, bool *ok)
 {
 	MemoryContext oldcxt = CurrentMemoryContext;
 	ResourceOwner oldowner = CurrentResourceOwner;
-	volatile bool ok = true;
+	int64		saved_seq = chain_last_seq;
+	bool		saved_has = chain_has_last;
+	char		saved_hash[65];
+	volatile bool done = true;
+	int			i;
 
+	strlcpy(saved_hash, chain_last_hash, sizeof(saved_hash));
 	BeginInternalSubTransaction(NULL);
 	PG_TRY();
 	{
-		ag_worker_process_slot(s);
+		if (n > 1)
+		{
+			/* A run of plain audit rows: one insert. */
+			Datum		(*rows)[AGH__COUNT + 1] = palloc(sizeof(*rows) * n);
+			bool		(*rnulls)[AGH__COUNT + 1] = palloc(sizeof(*rnulls) * n);
+
+			for (i = 0; i < n; i++)
+				ag_audit_row_values(slots[i], NULL, NULL, rows[i], rnulls[i]);
+			ag_insert_audit_rows(rows, rnulls, n);
+		}
+		else
+			ag_worker_process_slot(slots[0]);
 		ReleaseCurrentSubTransaction();
 	}
 	PG_CATCH();
@@ -747,21 +1056,54 @@ ag_worker_one_slot(AgSlot *s)
 		EmitErrorReport();
 		FlushErrorState();
 		RollbackAndReleaseCurrentSubTransaction();
-		ok = false;
+		chain_last_seq = saved_seq;
+		chain_has_last = saved_has;
+		strlcpy(chain_last_hash, saved_hash, sizeof(chain_last_hash));
+		done = false;
 	}
 	PG_END_TRY();
 	MemoryContextSwitchTo(oldcxt);
 	CurrentResourceOwner = oldowner;
-	return ok;
+	for (i = 0; i < n; i++)
+		ok[i] = done;
+	return done;
 }
 
 static void
 ag_worker_all_slots(AgSlot **batch, int n, bool *ok)
 {
+	int			i = 0;
+
+	ag_chain_begin();
+	while (i < n)
+	{
+		int			run = 1;
+
+		/* A run of plain audit rows goes in together. */
+		if (batch[i]->kind == AG_REC_AUDIT)
+			while (i + run < n && batch[i + run]->kind == AG_REC_AUDIT)
+				run++;
+		if (!ag_worker_slots(&batch[i], run, &ok[i]) && run > 1)
+		{
+			int			j;
+
+			for (j = 0; j < run; j++)
+				(void) ag_worker_slots(&batch[i + j], 1, &ok[i + j]);
+		}
+		i += run;
+	}
+}
+
+/* Does any backend wait for a record of this batch? */
+static bool
+ag_batch_has_waiter(AgSlot **batch, int n)
+{
 	int			i;
 
 	for (i = 0; i < n; i++)
-		ok[i] = ag_worker_one_slot(batch[i]);
+		if (batch[i]->waiting)
+			return true;
+	return false;
 }
 
 /*
@@ -782,6 +1124,14 @@ ag_worker_insert(AgSlot **batch, int n, bool *ok)
 		SPI_connect();
 		PushActiveSnapshot(GetTransactionSnapshot());
 		pgstat_report_activity(STATE_RUNNING, "writing agent_guard audit records");
+
+		/*
+		 * Routine records only: nobody waits for them, so their commit need
+		 * not wait for the WAL flush.  Decisions are committed durably.
+		 */
+		if (!ag_batch_has_waiter(batch, n) &&
+			SPI_execute("SET LOCAL synchronous_commit TO off", false, 0) != SPI_OK_UTILITY)
+			elog(ERROR, "could not relax synchronous_commit for routine audit records");
 		ag_worker_all_slots(batch, n, ok);
 		SPI_finish();
 		PopActiveSnapshot();
@@ -794,6 +1144,10 @@ ag_worker_insert(AgSlot **batch, int n, bool *ok)
 		FlushErrorState();
 		AbortCurrentTransaction();
 		committed = false;
+		/* The extension may have been dropped and created again. */
+		if (audit_insert_plan)
+			SPI_freeplan(audit_insert_plan);
+		audit_insert_plan = NULL;
 	}
 	PG_END_TRY();
 
@@ -819,7 +1173,10 @@ ag_audit_worker_main(Datum main_arg)
 	LWLockAcquire(ag_shared->lock, LW_EXCLUSIVE);
 	for (i = 0; i < AG_NSLOTS; i++)
 		if (ag_shared->slots[i].state == AG_SLOT_WRITING)
+		{
 			ag_shared->slots[i].state = AG_SLOT_FILLED;
+			ag_shared->npending++;
+		}
 	ag_shared->worker_pid = MyProcPid;
 	ag_shared->worker_latch = MyLatch;
 	LWLockRelease(ag_shared->lock);
@@ -859,6 +1216,7 @@ ag_audit_worker_main(Datum main_arg)
 			if (s->state != AG_SLOT_FILLED)
 				continue;
 			s->state = AG_SLOT_WRITING;
+			ag_shared->npending--;
 			batch[n] = palloc(offsetof(AgSlot, data) + s->used);
 			memcpy(batch[n], s, offsetof(AgSlot, data) + s->used);
 			slot_index[n] = i;
@@ -872,7 +1230,7 @@ ag_audit_worker_main(Datum main_arg)
 			MemoryContextReset(loop_cxt);
 			(void) WaitLatch(MyLatch,
 							 WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
-							 1000L, PG_WAIT_EXTENSION);
+							 100L, PG_WAIT_EXTENSION);
 			ResetLatch(MyLatch);
 			continue;
 		}

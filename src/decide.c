@@ -139,7 +139,7 @@ ag_try_token(AgFinding *f, const char *sourceText, int stmt_location,
 
 	ag_record_init(&rec, f, AG_VERDICT_ALLOW, sourceText, stmt_location, stmt_len);
 	rec.kind = AG_REC_SPEND;
-	rec.token_hash = ag_sha256_hex(token);
+	rec.token_hash = ag_sha256_hex(token, strlen(token));
 	memset(token, 0, strlen(token));
 
 	if (!ag_audit_write(&rec))

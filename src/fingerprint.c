@@ -121,7 +121,7 @@ char *
 ag_fingerprint(const char *sql)
 {
 	char	   *canon = ag_canonical_tokens(sql);
-	char	   *hex = ag_sha256_hex(canon);
+	char	   *hex = ag_sha256_hex(canon, strlen(canon));
 
 	pfree(canon);
 	return hex;

@@ -9,6 +9,7 @@
 
 #include "catalog/pg_type.h"
 #include "commands/trigger.h"
+#include "executor/executor.h"
 #include "executor/spi.h"
 #include "utils/builtins.h"
 #include "fmgr.h"
@@ -19,6 +20,7 @@ PG_FUNCTION_INFO_V1(agent_guard_audit_log_immutable);
 PG_FUNCTION_INFO_V1(agent_guard_is_agent_session);
 PG_FUNCTION_INFO_V1(agent_guard_role_is_agent);
 PG_FUNCTION_INFO_V1(agent_guard_purge_audit);
+PG_FUNCTION_INFO_V1(agent_guard_audit_row_hash);
 
 /* Set only while purge_audit() deletes; reset by PG_FINALLY. */
 static bool ag_purging = false;
@@ -160,4 +162,21 @@ Datum
 agent_guard_role_is_agent(PG_FUNCTION_ARGS)
 {
 	PG_RETURN_BOOL(ag_role_is_agent(PG_GETARG_OID(0)));
+}
+
+/*
+ * agent_guard.audit_row_hash(r audit_log) returns text: the hash a row
+ * should carry in the chain, from the same function the audit worker uses.
+ */
+Datum
+agent_guard_audit_row_hash(PG_FUNCTION_ARGS)
+{
+	HeapTupleHeader row = PG_GETARG_HEAPTUPLEHEADER(0);
+	Datum		values[32];
+	bool		nulls[32];
+	int			i;
+
+	for (i = 0; ag_hash_columns[i] != NULL && i < 32; i++)
+		values[i] = GetAttributeByName(row, ag_hash_columns[i], &nulls[i]);
+	PG_RETURN_TEXT_P(cstring_to_text(ag_audit_hash(values, nulls)));
 }
