@@ -264,6 +264,20 @@ check $? "no lost allow rows: one per UPDATE pgbench_accounts ($a_upd) and INSER
 [[ "$a_other" == 0 ]]
 check $? "no verdict other than allow and deny"
 
+# The same denials reaching pgbench itself: 8 clients, each sends one
+# refused statement over the extended protocol and is aborted by it.
+echo 'DELETE FROM pgbench_history WHERE 1 = 1;' >"$DIR/direct.sql"
+"$PGBIN/pgbench" -h "$DIR" -p "$PORT" -U pgb_agent -n -M extended \
+	-c "$PGBENCH_CLIENTS" -j 2 -t 1 -f "$DIR/direct.sql" pgb >"$DIR/pgbench_direct.log" 2>&1
+rc=$?
+direct_seen=$(grep -cE 'aborted in command 0 .*ERROR: +agent_guard: refused DELETE' "$DIR/pgbench_direct.log")
+sed 's/^/# /' "$DIR/pgbench_direct.log" | grep -E 'aborted|refused' | head -n 3
+direct_audit=$(psql_admin postgres -At -c "SELECT count(*) FROM agent_guard.audit_log WHERE session_role = 'pgb_agent' AND verdict = 'deny' AND statement LIKE 'DELETE FROM pgbench_history WHERE 1 = 1%'")
+[[ $rc == 2 && "$direct_seen" == "$PGBENCH_CLIENTS" ]]
+check $? "pgbench, $PGBENCH_CLIENTS clients sending DELETE ... WHERE 1 = 1: every client receives agent_guard's refusal ($direct_seen, exit status $rc)"
+[[ "$direct_audit" == "$PGBENCH_CLIENTS" ]]
+check $? "one deny row per client-side refusal ($direct_audit of $PGBENCH_CLIENTS)"
+
 after=$(psql_admin pgb -At -c "SELECT (SELECT count(*) FROM pgbench_branches) || ' ' || (SELECT count(*) FROM pgbench_history)")
 [[ "$after" == "1 $work_tx" ]]
 check $? "pgbench_branches still there and pgbench_history holds one row per work transaction ($after vs 1 $work_tx)"
