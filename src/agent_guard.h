@@ -10,7 +10,9 @@
 
 #include "postgres.h"
 
+#include "access/tableam.h"
 #include "ag_vocab.h"
+#include "compat.h"
 #include "catalog/objectaccess.h"
 #include "nodes/params.h"
 #include "nodes/parsenodes.h"

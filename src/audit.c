@@ -137,7 +137,9 @@ typedef struct AgAuditShared
 } AgAuditShared;
 
 static AgAuditShared *ag_shared = NULL;
+#ifdef AG_HAVE_SHMEM_REQUEST_HOOK
 static shmem_request_hook_type prev_shmem_request_hook = NULL;
+#endif
 static shmem_startup_hook_type prev_shmem_startup_hook = NULL;
 
 /* ---------------------------------------------------------------------
@@ -147,8 +149,10 @@ static shmem_startup_hook_type prev_shmem_startup_hook = NULL;
 static void
 ag_shmem_request(void)
 {
+#ifdef AG_HAVE_SHMEM_REQUEST_HOOK
 	if (prev_shmem_request_hook)
 		prev_shmem_request_hook();
+#endif
 	RequestAddinShmemSpace(MAXALIGN(sizeof(AgAuditShared)));
 	RequestNamedLWLockTranche("agent_guard", 1);
 }
@@ -175,8 +179,12 @@ ag_shmem_startup(void)
 void
 ag_audit_shmem_request(void)
 {
+#ifdef AG_HAVE_SHMEM_REQUEST_HOOK
 	prev_shmem_request_hook = shmem_request_hook;
 	shmem_request_hook = ag_shmem_request;
+#else
+	ag_shmem_request();
+#endif
 	prev_shmem_startup_hook = shmem_startup_hook;
 	shmem_startup_hook = ag_shmem_startup;
 }

@@ -95,7 +95,9 @@ typedef struct AgWindowShared
 } AgWindowShared;
 
 static AgWindowShared *ag_window = NULL;
+#ifdef AG_HAVE_SHMEM_REQUEST_HOOK
 static shmem_request_hook_type prev_shmem_request_hook = NULL;
+#endif
 static shmem_startup_hook_type prev_shmem_startup_hook = NULL;
 
 /* ---------------------------------------------------------------------
@@ -179,7 +181,7 @@ static TM_Result
 ag_tuple_update(Relation rel, ItemPointer otid, TupleTableSlot *slot,
 				CommandId cid, Snapshot snapshot, Snapshot crosscheck,
 				bool wait, TM_FailureData *tmfd, LockTupleMode *lockmode,
-				bool *update_indexes)
+				ag_update_indexes_t *update_indexes)
 {
 	TM_Result	result;
 
@@ -507,8 +509,10 @@ ag_window_load(void)
 static void
 ag_budget_shmem_request_hook(void)
 {
+#ifdef AG_HAVE_SHMEM_REQUEST_HOOK
 	if (prev_shmem_request_hook)
 		prev_shmem_request_hook();
+#endif
 	RequestAddinShmemSpace(MAXALIGN(sizeof(AgWindowShared)));
 	RequestNamedLWLockTranche("agent_guard_window", 1);
 }
@@ -538,8 +542,12 @@ ag_budget_shmem_startup_hook(void)
 void
 ag_budget_shmem_request(void)
 {
+#ifdef AG_HAVE_SHMEM_REQUEST_HOOK
 	prev_shmem_request_hook = shmem_request_hook;
 	shmem_request_hook = ag_budget_shmem_request_hook;
+#else
+	ag_budget_shmem_request_hook();
+#endif
 	prev_shmem_startup_hook = shmem_startup_hook;
 	shmem_startup_hook = ag_budget_shmem_startup_hook;
 }

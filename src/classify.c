@@ -1048,6 +1048,7 @@ ag_plan_passes_all_target_rows(Plan *plan, AgPlanContext *cxt)
 		ag_plan_passes_all_target_rows(innerPlan(plan), cxt);
 }
 
+#ifdef AG_HAVE_MERGE
 /* Do all destructive MERGE actions carry a restricting WHEN condition? */
 static bool
 ag_merge_actions_restricted(ModifyTable *mt, AgPlanContext *cxt, bool *destructive)
@@ -1074,6 +1075,7 @@ ag_merge_actions_restricted(ModifyTable *mt, AgPlanContext *cxt, bool *destructi
 	}
 	return restricted;
 }
+#endif
 
 /*
  * Clauses added by the auto-updatable views the statement went through.
@@ -1117,8 +1119,11 @@ ag_classify_modify(ModifyTable *mt, AgPlanContext *cxt, AgFinding *f)
 	AgFinding	local;
 	AgPolicyOp	pop;
 
-	if (mt->operation != CMD_DELETE && mt->operation != CMD_UPDATE &&
-		mt->operation != CMD_MERGE)
+	if (mt->operation != CMD_DELETE && mt->operation != CMD_UPDATE
+#ifdef AG_HAVE_MERGE
+		&& mt->operation != CMD_MERGE
+#endif
+		)
 		return;
 
 	cxt->targets = NULL;
@@ -1163,7 +1168,8 @@ ag_classify_modify(ModifyTable *mt, AgPlanContext *cxt, AgFinding *f)
 			ag_finding_set_op(&local, unbounded ? AG_OP_UPDATE_UNBOUNDED : AG_OP_UPDATE);
 			local.reason = "an agent may not UPDATE without a WHERE clause that restricts rows";
 			break;
-		default:
+#ifdef AG_HAVE_MERGE
+		case CMD_MERGE:
 			{
 				bool		destructive;
 				bool		restricted = ag_merge_actions_restricted(mt, cxt, &destructive);
@@ -1177,6 +1183,9 @@ ag_classify_modify(ModifyTable *mt, AgPlanContext *cxt, AgFinding *f)
 				local.reason = "an agent may not MERGE with a join condition that matches every row of the target and then delete or update it";
 				break;
 			}
+#endif
+		default:
+			return;
 	}
 	if (unbounded && OidIsValid(relid))
 		local.row_count = (int64) ag_relation_row_estimate(relid);

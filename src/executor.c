@@ -41,7 +41,9 @@ ag_plan_may_modify(PlannedStmt *pstmt)
 {
 	return pstmt->commandType == CMD_DELETE ||
 		pstmt->commandType == CMD_UPDATE ||
+#ifdef AG_HAVE_MERGE
 		pstmt->commandType == CMD_MERGE ||
+#endif
 		pstmt->hasModifyingCTE;
 }
 
@@ -78,7 +80,11 @@ ag_judge_plan(QueryDesc *queryDesc, Oid plan_owner)
 	PG_END_TRY();
 }
 
+#ifdef AG_EXECUTOR_START_RETURNS_BOOL
+static bool
+#else
 static void
+#endif
 ag_ExecutorStart(QueryDesc *queryDesc, int eflags)
 {
 	PlannedStmt *pstmt = queryDesc->plannedstmt;
@@ -108,28 +114,49 @@ ag_ExecutorStart(QueryDesc *queryDesc, int eflags)
 	if (agent && (ag_plan_may_modify(pstmt) || pstmt->commandType == CMD_INSERT))
 		ag_judge_plan(queryDesc, plan_owner);
 
+#ifdef AG_EXECUTOR_START_RETURNS_BOOL
+	{
+		bool		valid = prev_ExecutorStart ?
+			prev_ExecutorStart(queryDesc, eflags) :
+			standard_ExecutorStart(queryDesc, eflags);
+
+		if (!valid)
+			return false;
+	}
+#else
 	if (prev_ExecutorStart)
 		prev_ExecutorStart(queryDesc, eflags);
 	else
 		standard_ExecutorStart(queryDesc, eflags);
+#endif
 
 	if (agent && pstmt->commandType != CMD_SELECT)
 		ag_budget_watch(queryDesc);
 	else if (agent && pstmt->hasModifyingCTE)
 		ag_budget_watch(queryDesc);
+#ifdef AG_EXECUTOR_START_RETURNS_BOOL
+	return true;
+#endif
 }
 
+#if AG_EXECUTOR_RUN_HAS_EXECUTE_ONCE
+#define AG_RUN_ARGS queryDesc, direction, count, execute_once
 static void
 ag_ExecutorRun(QueryDesc *queryDesc, ScanDirection direction, uint64 count,
 			   bool execute_once)
+#else
+#define AG_RUN_ARGS queryDesc, direction, count
+static void
+ag_ExecutorRun(QueryDesc *queryDesc, ScanDirection direction, uint64 count)
+#endif
 {
 	ag_nesting_level++;
 	PG_TRY();
 	{
 		if (prev_ExecutorRun)
-			prev_ExecutorRun(queryDesc, direction, count, execute_once);
+			prev_ExecutorRun(AG_RUN_ARGS);
 		else
-			standard_ExecutorRun(queryDesc, direction, count, execute_once);
+			standard_ExecutorRun(AG_RUN_ARGS);
 	}
 	PG_FINALLY();
 	{

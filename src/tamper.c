@@ -143,13 +143,19 @@ ag_plan_agent_owner(PlannedStmt *pstmt)
 	ListCell   *lc;
 	Oid			last = InvalidOid;
 
+#ifdef AG_HAVE_PERMINFOS
+	foreach(lc, pstmt->permInfos)
+	{
+		Oid			as_user = ((RTEPermissionInfo *) lfirst(lc))->checkAsUser;
+#else
 	foreach(lc, pstmt->rtable)
 	{
-		RangeTblEntry *rte = lfirst(lc);
+		Oid			as_user = ((RangeTblEntry *) lfirst(lc))->checkAsUser;
+#endif
 
-		if (!OidIsValid(rte->checkAsUser) || rte->checkAsUser == last)
+		if (!OidIsValid(as_user) || as_user == last)
 			continue;
-		last = rte->checkAsUser;
+		last = as_user;
 		if (ag_role_is_agent(last))
 			return last;
 	}
