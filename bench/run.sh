@@ -5,9 +5,18 @@
 # and with pgaudit; the latency of a denial; the fail-fast ratio; the CLI's
 # throughput when a bench/lint*.sh exists.  Writes a table to bench/RESULTS.md.
 #
-#   bash bench/run.sh                         # full run, about 20 minutes
-#   DURATION=5 ROUNDS=1 FF_ROWS=100000 FF_ROUNDS=1 OUT=/tmp/r.md bash bench/run.sh
-#                                             # quick run, about 3 minutes
+#   bash bench/run.sh                         # full run, about 18 minutes
+#   DURATION=5 ROUNDS=1 FF_ROWS=100000 FF_ROUNDS=1 SKIP_LINT=1 OUT=/tmp/r.md bash bench/run.sh
+#                                             # quick run, about 2 minutes
+#
+# Full run on the 2-core machine: 50 pgbench runs of 15 s plus setup and
+# warm-up (about 14 min), fail_fast.sh (seconds), bench/lint_bench.sh
+# (about 4 min, most of it the squawk comparison).
+#
+# Known confound: (b), (c) and (d) share the guard cluster, so autovacuum
+# and background writes caused by (d)'s audit rows (millions over a run)
+# can land in (b)'s and (c)'s runs, more so in tpcb-like; a fourth cluster
+# for (d) would remove that.
 #
 # Run as root after "make install" (it builds nothing of agent_guard; it
 # compiles bench/denial_latency.c with gcc and libpq).  PostgreSQL runs as
@@ -97,6 +106,10 @@ trap cleanup EXIT
 log() { echo "[$(date +%H:%M:%S)] $*" >&2; }
 started=$(date +%s)
 load_start=$(cut -d' ' -f1-3 /proc/loadavg)
+commit=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)
+dirty=$(git status --porcelain --untracked-files=no 2>/dev/null | grep -q . && echo " (work tree had uncommitted changes)" || true)
+so=$("$PGBIN/pg_config" --pkglibdir)/agent_guard.so
+so_info="installed agent_guard.so built $(date -u -r "$so" '+%Y-%m-%d %H:%M UTC'), md5 $(md5sum "$so" | cut -c1-12)"
 
 # ---------------------------------------------------------------------------
 # Clusters
@@ -333,8 +346,6 @@ load_end=$(cut -d' ' -f1-3 /proc/loadavg)
 pgver=$("$PGBIN/postgres" --version)
 cpu=$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//')
 mem=$(awk '/MemTotal/ {printf "%.1f GiB", $2 / 1048576}' /proc/meminfo)
-commit=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)
-dirty=$(git status --porcelain --untracked-files=no 2>/dev/null | grep -q . && echo " (work tree had uncommitted changes)" || true)
 pct() { awk -v r="$1" 'BEGIN {printf "%.3f", r}'; }
 met() { awk -v r="$1" -v t="$2" 'BEGIN {print (r >= t) ? "met" : "**missed**"}'; }
 
@@ -344,7 +355,7 @@ met() { awk -v r="$1" -v t="$2" 'BEGIN {print (r >= t) ? "met" : "**missed**"}';
 	echo "Produced by \`bench/run.sh\` (see its header for the method); do not edit by hand."
 	echo
 	echo "- Command: \`$COMMAND\` ($knobs)"
-	echo "- Date: $(date -u '+%Y-%m-%d %H:%M UTC'); agent_guard commit $commit$dirty; total run time $((elapsed / 60)) min $((elapsed % 60)) s"
+	echo "- Date: $(date -u '+%Y-%m-%d %H:%M UTC'); agent_guard commit $commit$dirty at the start, $so_info; total run time $((elapsed / 60)) min $((elapsed % 60)) s"
 	echo "- Machine: $(nproc) cores ($cpu), $mem memory, $(uname -sr); $pgver"
 	echo "- Load average (1, 5, 15 min) at start: $load_start; at end: $load_end (anything above 0 before the start is other work on the machine)"
 	echo "- pgbench: scale $SCALE, $CLIENTS clients, $CLIENTS threads, ${DURATION} s per run, simple query protocol, $ROUNDS interleaved rounds (order rotated each round); clusters with shared_buffers 256MB, default fsync/synchronous_commit"
