@@ -14,10 +14,10 @@
  */
 #include "postgres.h"
 
+#include "lib/stringinfo.h"
 #include "miscadmin.h"
 #include "parser/scansup.h"
 #include "tcop/tcopprot.h"
-#include "lib/stringinfo.h"
 #include "utils/acl.h"
 
 #include "agent_guard.h"
