@@ -682,19 +682,29 @@ ag_count_row(Relation rel, AgPolicyOp op)
 	stmt_rows++;
 	txn_rows++;
 
+	/*
+	 * Each check may end in a human's approval (a token spent): from then on
+	 * the statement answers only to the approval.
+	 */
 	if (t->limit >= 0 && t->rows > t->limit)
 		ag_budget_exceeded(rel, op, AG_RULE_ROW_BUDGET, t->rows, t->limit,
 						   "the policy limits how many rows of this table one statement may change");
+	if (stmt_approved)
+		return;
 
 	limit = stmt_role_limit >= 0 ? stmt_role_limit : ag_max_rows;
 	if (limit > 0 && stmt_rows > limit)
 		ag_budget_exceeded(rel, op, AG_RULE_ROW_BUDGET, stmt_rows, limit,
 						   "an agent statement may not change more rows than its row budget");
+	if (stmt_approved)
+		return;
 
 	if (ag_max_rows_per_transaction > 0 && txn_rows > ag_max_rows_per_transaction)
 		ag_budget_exceeded(rel, op, AG_RULE_TXN_BUDGET, txn_rows,
 						   ag_max_rows_per_transaction,
 						   "an agent transaction may not change more rows than its transaction budget");
+	if (stmt_approved)
+		return;
 
 	if (ag_window_max_rows > 0)
 	{
