@@ -22,6 +22,7 @@ PORT=54329
 
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$REPO"
+. test/lib.sh
 
 heading() {
 	echo
@@ -36,18 +37,8 @@ fi
 # --- packages ---------------------------------------------------------------
 PACKAGES=("postgresql-$PGVER" "postgresql-client-$PGVER" "postgresql-server-dev-$PGVER"
 	libpg-query-dev make gcc)
-missing=()
-for pkg in "${PACKAGES[@]}"; do
-	if ! dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed'; then
-		missing+=("$pkg")
-	fi
-done
-if ((${#missing[@]})); then
-	heading "Installing packages: ${missing[*]}"
-	export DEBIAN_FRONTEND=noninteractive
-	apt-get update
-	apt-get install -y --no-install-recommends "${missing[@]}"
-fi
+heading "Packages"
+ensure_packages "${PACKAGES[@]}"
 
 # --- build and install (the Makefile adds -Wall -Wextra -Werror) ------------
 heading "Building and installing agent_guard"

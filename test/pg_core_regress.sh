@@ -43,6 +43,7 @@
 set -euo pipefail
 
 PGVER=15
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 PGBIN=/usr/lib/postgresql/$PGVER/bin
 PG_CONFIG=$PGBIN/pg_config
 PG_REGRESS=/usr/lib/postgresql/$PGVER/lib/pgxs/src/test/regress/pg_regress
@@ -122,20 +123,6 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-# A TCP port nothing listens on.  The servers only listen on their private
-# Unix socket directory, but the port number is part of the socket's name
-# and of the lock file, so keep it distinct anyway.
-free_port() {
-	local p _
-	for _ in $(seq 1 100); do
-		p=$((50000 + RANDOM % 9000))
-		if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then
-			echo "$p"
-			return 0
-		fi
-	done
-	echo 55433
-}
 
 # Connection settings from the caller's environment (PGOPTIONS, PGUSER, ...)
 # must not reach either run: every connection below names its socket.
@@ -150,18 +137,7 @@ while IFS= read -r v; do unset "$v"; done < <(compgen -e | grep '^PG' || true)
 # Packages: dpkg-dev for apt-get source, the server headers for regress.so
 # ---------------------------------------------------------------------------
 
-missing=()
-for pkg in dpkg-dev "postgresql-server-dev-$PGVER" make gcc; do
-	if ! dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed'; then
-		missing+=("$pkg")
-	fi
-done
-if ((${#missing[@]})); then
-	log "installing: ${missing[*]}"
-	export DEBIAN_FRONTEND=noninteractive
-	apt-get update -q
-	apt-get install -y -q --no-install-recommends "${missing[@]}"
-fi
+ensure_packages dpkg-dev "postgresql-server-dev-$PGVER" make gcc
 
 # ---------------------------------------------------------------------------
 # Sources of the installed server's Debian package

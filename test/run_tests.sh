@@ -35,6 +35,7 @@ PG_PERL_LIB=$PGXS_DIR/src/test/perl
 
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$REPO"
+. test/lib.sh
 
 PASSED=0
 FAILED=0
@@ -117,20 +118,6 @@ record_suite() {
 	echo "--- $name: $ok passed, $notok failed (exit status $rc)"
 }
 
-# A TCP port nothing listens on (pg_regress also keeps its socket in a
-# private directory, so this only has to avoid TCP collisions).
-free_port() {
-	local p _
-	for _ in $(seq 1 100); do
-		p=$((50000 + RANDOM % 9000))
-		if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then
-			echo "$p"
-			return 0
-		fi
-	done
-	echo 55432
-}
-
 # Print a file for the CI log: its first (head) or last (tail) $max lines.
 show_file() {
 	local file=$1 max=$2 end=$3 total
@@ -157,20 +144,7 @@ fi
 section "packages"
 PACKAGES=("postgresql-$PGVER" "postgresql-client-$PGVER" "postgresql-server-dev-$PGVER"
 	"postgresql-$PGVER-pgaudit" libpg-query-dev libipc-run-perl perl make gcc)
-missing=()
-for pkg in "${PACKAGES[@]}"; do
-	if ! dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed'; then
-		missing+=("$pkg")
-	fi
-done
-if ((${#missing[@]})); then
-	echo "installing: ${missing[*]}"
-	export DEBIAN_FRONTEND=noninteractive
-	apt-get update
-	apt-get install -y --no-install-recommends "${missing[@]}"
-else
-	echo "all present: ${PACKAGES[*]}"
-fi
+ensure_packages "${PACKAGES[@]}"
 
 # ---------------------------------------------------------------------------
 # Build and install
