@@ -50,6 +50,12 @@
 static bool cache_valid = false;
 static Oid *tagged_roles = NULL;
 static int	ntagged_roles = 0;
+
+/* The last few answers of ag_role_is_agent(), dropped with the cache. */
+#define AG_ROLE_ANSWERS 8
+static Oid	answer_role[AG_ROLE_ANSWERS];
+static bool answer_agent[AG_ROLE_ANSWERS];
+static int	nanswers = 0;
 static bool login_is_agent = false;
 static Oid	cached_session_user = InvalidOid;
 static Oid	cached_current_user = InvalidOid;
@@ -154,6 +160,7 @@ ag_refresh_cache(void)
 	while (!cache_valid)
 	{
 		cache_valid = true;
+		nanswers = 0;
 		ag_load_tagged_roles();
 		login_is_agent = ag_role_is_agent_cached(GetAuthenticatedUserId());
 		cached_session_user = InvalidOid;
@@ -161,11 +168,28 @@ ag_refresh_cache(void)
 	}
 }
 
+/*
+ * Is this role an agent?  Asked for function owners at every function
+ * lookup and for plan owners, in every session, so the last few answers
+ * are kept.
+ */
 bool
 ag_role_is_agent(Oid roleid)
 {
+	int			i;
+	bool		agent;
+
 	ag_refresh_cache();
-	return ag_role_is_agent_cached(roleid);
+	if (ntagged_roles == 0)
+		return false;
+	for (i = 0; i < nanswers; i++)
+		if (answer_role[i] == roleid)
+			return answer_agent[i];
+	agent = ag_role_is_agent_cached(roleid);
+	i = nanswers < AG_ROLE_ANSWERS ? nanswers++ : (int) (roleid % AG_ROLE_ANSWERS);
+	answer_role[i] = roleid;
+	answer_agent[i] = agent;
+	return agent;
 }
 
 /*
