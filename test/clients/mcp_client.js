@@ -13,19 +13,7 @@ const { spawn } = require('child_process');
 const readline = require('readline');
 const { Client } = require('pg');
 
-let n = 0;
-let failed = 0;
-function ok(cond, name, extra) {
-	n++;
-	if (cond) {
-		console.log(`ok ${n} - ${name}`);
-	} else {
-		failed++;
-		console.log(`not ok ${n} - ${name}`);
-		if (extra !== undefined)
-			console.log(`# ${String(extra).replace(/\n/g, '\n# ')}`);
-	}
-}
+const { ok, broken, failed, count } = require('./tap');
 
 const server = spawn(process.execPath,
 	[process.env.MCP_SERVER, '--connection-string', process.env.AGENT_URL],
@@ -167,13 +155,12 @@ async function main() {
 	await admin.end();
 	server.stdin.end();
 	server.kill();
-	console.log(`1..${n}`);
-	process.exit(failed ? 1 : 0);
+	console.log(`1..${count()}`);
+	process.exit(failed() ? 1 : 0);
 }
 
 main().catch(err => {
-	n++;
-	console.log(`not ok ${n} - mcp_client.js failed: ${err && err.stack}`);
+	broken(`mcp_client.js failed: ${err && err.stack}`);
 	if (stderr)
 		console.log(`# server stderr:\n# ${stderr.split('\n').slice(-20).join('\n# ')}`);
 	server.kill();

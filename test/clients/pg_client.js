@@ -9,19 +9,7 @@
 
 const { Client } = require('pg');
 
-let n = 0;
-let failed = 0;
-function ok(cond, name, extra) {
-	n++;
-	if (cond) {
-		console.log(`ok ${n} - ${name}`);
-	} else {
-		failed++;
-		console.log(`not ok ${n} - ${name}`);
-		if (extra !== undefined)
-			console.log(`# ${String(extra).replace(/\n/g, '\n# ')}`);
-	}
-}
+const { ok, broken, failed, count } = require('./tap');
 
 // Run a named prepared statement; return {res} or {err}.
 async function run(client, name, text, values) {
@@ -138,12 +126,11 @@ async function main() {
 
 	await agent.end();
 	await admin.end();
-	console.log(`1..${n}`);
-	process.exit(failed ? 1 : 0);
+	console.log(`1..${count()}`);
+	process.exit(failed() ? 1 : 0);
 }
 
 main().catch(err => {
-	n++;
-	console.log(`not ok ${n} - pg_client.js crashed: ${err && err.stack}`);
+	broken(`pg_client.js crashed: ${err && err.stack}`);
 	process.exit(1);
 });
