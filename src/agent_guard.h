@@ -35,6 +35,7 @@ extern bool ag_enabled;
 extern int	ag_mode;
 extern char *ag_audit_database;
 extern int	ag_audit_timeout;
+extern int	ag_audit_queue_size;
 extern int	ag_max_rows;
 extern int	ag_max_rows_per_transaction;
 extern int	ag_window_max_rows;
@@ -91,7 +92,7 @@ extern bool ag_relid_is_own_temp(Oid relid);
 extern char *ag_relation_description(Oid relid);
 
 /* decide.c */
-extern void ag_judge(AgFinding *f, const char *sourceText,
+extern bool ag_judge(AgFinding *f, const char *sourceText,
 					 int stmt_location, int stmt_len);
 extern bool ag_record(AgFinding *f, AgVerdict verdict, const char *sourceText,
 					  int stmt_location, int stmt_len);

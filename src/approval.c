@@ -47,7 +47,6 @@ ag_sha256_hex(const char *data, size_t len)
 	pg_cryptohash_ctx *ctx = pg_cryptohash_create(PG_SHA256);
 	uint8		digest[PG_SHA256_DIGEST_LENGTH];
 	char	   *hex = palloc(PG_SHA256_DIGEST_LENGTH * 2 + 1);
-	int			i;
 
 	if (ctx == NULL ||
 		pg_cryptohash_init(ctx) < 0 ||
@@ -55,8 +54,7 @@ ag_sha256_hex(const char *data, size_t len)
 		pg_cryptohash_final(ctx, digest, sizeof(digest)) < 0)
 		elog(ERROR, "could not compute SHA-256: %s", pg_cryptohash_error(ctx));
 	pg_cryptohash_free(ctx);
-	for (i = 0; i < PG_SHA256_DIGEST_LENGTH; i++)
-		sprintf(hex + 2 * i, "%02x", digest[i]);
+	hex[hex_encode((const char *) digest, sizeof(digest), hex)] = '\0';
 	return hex;
 }
 

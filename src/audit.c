@@ -13,15 +13,29 @@
  * returns false, the record goes to the server log as one JSON line, and
  * the caller refuses the statement: the guard fails closed.
  *
- * Locking: AgAuditShared->lock (exclusive) protects every slot's state,
- * npending and the worker fields.  A backend that turns a slot FREE ->
+ * Routine records (agent_guard.audit_level = all) nobody waits for take
+ * another road: a ring buffer of agent_guard.audit_queue_size bytes, to
+ * which a backend appends its record under a short lock and goes on.  The
+ * worker takes what the ring holds, writes it, and only then gives the
+ * space back, so records a worker was writing when it died are written by
+ * the next one.  It is woken when a quarter of the ring is used and looks
+ * every 100 ms otherwise.  A backend that finds the ring full waits for
+ * space up to agent_guard.audit_timeout, then logs the record instead.
+ *
+ * The worker writes rows straight into the heap and indexes of audit_log,
+ * as COPY does, many per call; the BEFORE INSERT trigger would let rows
+ * that come with their hash through unchanged.
+ *
+ * Locking: AgAuditShared->lock (exclusive) protects every slot's state
+ * and the worker fields.  A backend that turns a slot FREE ->
  * FILLING owns its contents and copies its record in without the lock,
  * then marks it FILLED; it owns them again once the slot is DONE.  The
- * worker owns a slot while WRITING.  Routine (async) records wake the
- * worker only when a quarter of the queue is pending; it also looks every
- * 100 ms.  A backend that gives up waiting clears 'waiting', and the
- * worker then frees the slot itself.  The condition variable is broadcast
- * whenever slots become DONE or FREE.
+ * worker owns a slot while WRITING.  A backend that gives up waiting
+ * clears 'waiting', and the worker then frees the slot itself.
+ * AgAuditShared->ring_lock protects the ring's positions; bytes between
+ * ring_read and ring_write belong to the worker, the rest to whoever
+ * appends under the lock.  The condition variable is broadcast whenever
+ * slots become DONE or FREE or ring space is given back.
  *
  * Memory: the worker copies a batch out of shared memory into a loop
  * context that is reset after every batch.
@@ -30,15 +44,19 @@
  */
 #include "postgres.h"
 
+#include "access/table.h"
+#include "access/tableam.h"
 #include "access/xact.h"
 #include "catalog/dependency.h"
 #include "catalog/namespace.h"
 #include "catalog/pg_type.h"
 #include "commands/sequence.h"
 #include "commands/dbcommands.h"
+#include "executor/executor.h"
 #include "executor/spi.h"
 #include "mb/pg_wchar.h"
 #include "miscadmin.h"
+#include "parser/parse_relation.h"
 #include "pgstat.h"
 #include "postmaster/bgworker.h"
 #include "postmaster/interrupt.h"
@@ -126,17 +144,36 @@ typedef struct AgSlot
 	char		data[AG_SLOT_DATA];
 } AgSlot;
 
+/* A routine record in the ring: this header, then 'used' bytes of data. */
+typedef struct AgRingRec
+{
+	uint32		len;			/* header and data, MAXALIGNed */
+	int32		backend_pid;
+	TimestampTz logged_at;
+	int64		row_count;
+	int32		nobjects;
+	uint32		used;
+	uint32		off[AGF__COUNT];
+} AgRingRec;
+
+/* The most ring bytes the worker takes in one transaction. */
+#define AG_RING_TAKE		(256 * 1024)
+
 typedef struct AgAuditShared
 {
 	LWLock	   *lock;
+	LWLock	   *ring_lock;
 	pid_t		worker_pid;		/* 0 when no worker runs */
-	int			npending;		/* slots FILLED and not yet taken */
 	Latch	   *worker_latch;
 	ConditionVariable cv;
+	uint64		ring_write;		/* bytes ever appended to the ring */
+	uint64		ring_read;		/* bytes ever written out by the worker */
 	AgSlot		slots[AG_NSLOTS];
 } AgAuditShared;
 
 static AgAuditShared *ag_shared = NULL;
+static char *ag_ring = NULL;	/* ag_ring_size bytes after *ag_shared */
+static Size ag_ring_size = 0;
 #ifdef AG_HAVE_SHMEM_REQUEST_HOOK
 static shmem_request_hook_type prev_shmem_request_hook = NULL;
 #endif
@@ -146,6 +183,13 @@ static shmem_startup_hook_type prev_shmem_startup_hook = NULL;
  * Shared memory
  * ---------------------------------------------------------------------
  */
+static Size
+ag_audit_shmem_size(void)
+{
+	return add_size(MAXALIGN(sizeof(AgAuditShared)),
+					mul_size(ag_audit_queue_size, 1024));
+}
+
 static void
 ag_shmem_request(void)
 {
@@ -153,8 +197,8 @@ ag_shmem_request(void)
 	if (prev_shmem_request_hook)
 		prev_shmem_request_hook();
 #endif
-	RequestAddinShmemSpace(MAXALIGN(sizeof(AgAuditShared)));
-	RequestNamedLWLockTranche("agent_guard", 1);
+	RequestAddinShmemSpace(ag_audit_shmem_size());
+	RequestNamedLWLockTranche("agent_guard", 2);
 }
 
 static void
@@ -166,11 +210,16 @@ ag_shmem_startup(void)
 		prev_shmem_startup_hook();
 
 	LWLockAcquire(AddinShmemInitLock, LW_EXCLUSIVE);
-	ag_shared = ShmemInitStruct("agent_guard", sizeof(AgAuditShared), &found);
+	ag_shared = ShmemInitStruct("agent_guard", ag_audit_shmem_size(), &found);
+	ag_ring = ((char *) ag_shared) + MAXALIGN(sizeof(AgAuditShared));
+	ag_ring_size = (Size) ag_audit_queue_size * 1024;
 	if (!found)
 	{
+		LWLockPadded *locks = GetNamedLWLockTranche("agent_guard");
+
 		memset(ag_shared, 0, sizeof(AgAuditShared));
-		ag_shared->lock = &(GetNamedLWLockTranche("agent_guard"))->lock;
+		ag_shared->lock = &locks[0].lock;
+		ag_shared->ring_lock = &locks[1].lock;
 		ConditionVariableInit(&ag_shared->cv);
 	}
 	LWLockRelease(AddinShmemInitLock);
@@ -435,10 +484,89 @@ ag_wait_for_slot(AgSlot *slot, TimestampTz deadline, AgAuditRecord *rec)
 	}
 }
 
+/* Copy len bytes to the ring at position pos, wrapping at its end. */
+static void
+ag_ring_put(uint64 pos, const void *src, Size len)
+{
+	Size		at = pos % ag_ring_size;
+	Size		first = Min(len, ag_ring_size - at);
+
+	memcpy(ag_ring + at, src, first);
+	memcpy(ag_ring, (const char *) src + first, len - first);
+}
+
+/* Copy len bytes from the ring at position pos. */
+static void
+ag_ring_get(uint64 pos, void *dst, Size len)
+{
+	Size		at = pos % ag_ring_size;
+	Size		first = Min(len, ag_ring_size - at);
+
+	memcpy(dst, ag_ring + at, first);
+	memcpy((char *) dst + first, ag_ring, len - first);
+}
+
+/*
+ * Append a routine record to the ring, waiting for space until the
+ * deadline.  Returns NULL when it is queued, else why not.
+ */
+static const char *
+ag_ring_append(const AgSlot *local, TimestampTz deadline)
+{
+	AgRingRec	head;
+	Size		need = MAXALIGN(sizeof(AgRingRec) + local->used);
+	uint64		pending = 0;
+	Latch	   *latch = NULL;
+	bool		queued = false;
+
+	memset(&head, 0, sizeof(head));
+	head.len = need;
+	head.backend_pid = local->backend_pid;
+	head.logged_at = local->logged_at;
+	head.row_count = local->row_count;
+	head.nobjects = local->nobjects;
+	head.used = local->used;
+	memcpy(head.off, local->off, sizeof(head.off));
+
+	for (;;)
+	{
+		if (ag_shared->worker_pid == 0)
+			break;
+		LWLockAcquire(ag_shared->ring_lock, LW_EXCLUSIVE);
+		if (ag_ring_size - (ag_shared->ring_write - ag_shared->ring_read) >= need)
+		{
+			ag_ring_put(ag_shared->ring_write, &head, sizeof(head));
+			ag_ring_put(ag_shared->ring_write + sizeof(head), local->data, local->used);
+			ag_shared->ring_write += need;
+			pending = ag_shared->ring_write - ag_shared->ring_read;
+			queued = true;
+		}
+		latch = ag_shared->worker_latch;
+		LWLockRelease(ag_shared->ring_lock);
+
+		if (queued || GetCurrentTimestamp() >= deadline)
+			break;
+		if (latch)
+			SetLatch(latch);
+		ConditionVariableTimedSleep(&ag_shared->cv, 10, PG_WAIT_EXTENSION);
+	}
+	ConditionVariableCancelSleep();
+
+	if (!queued)
+		return ag_shared->worker_pid == 0 ? "audit worker not running" : "audit queue full";
+
+	/* Wake the worker once as the ring passes a quarter full. */
+	if (latch && pending >= ag_ring_size / 4 && pending - need < ag_ring_size / 4)
+		SetLatch(latch);
+	return NULL;
+}
+
 /*
  * Hand a record to the audit worker and wait until it is committed.
  * Returns true when the row is durable in agent_guard.audit_log; false when
  * it is not, in which case the record has gone to the server log.
+ * A routine record (rec->async) is only queued: true means it is on its
+ * way.
  */
 bool
 ag_audit_write(AgAuditRecord *rec)
@@ -449,7 +577,6 @@ ag_audit_write(AgAuditRecord *rec)
 	TimestampTz deadline;
 	AgSlot	   *volatile held;
 	volatile AgSlotState outcome;
-	int			pending;
 	char	   *dbname;
 	char	   *session_role;
 	char	   *effective_role;
@@ -461,7 +588,17 @@ ag_audit_write(AgAuditRecord *rec)
 	session_role = GetUserNameFromId(GetSessionUserId(), true);
 	effective_role = GetUserNameFromId(GetUserId(), true);
 	client_addr = ag_client_addr();
-	local = palloc0(sizeof(AgSlot));
+	if (rec->async)
+	{
+		/* Filled anew every time: one buffer for the session will do. */
+		static AgSlot *async_local = NULL;
+
+		if (async_local == NULL)
+			async_local = MemoryContextAlloc(TopMemoryContext, sizeof(AgSlot));
+		local = async_local;
+	}
+	else
+		local = palloc0(sizeof(AgSlot));
 	ag_fill_slot(local, rec, dbname, session_role, effective_role, client_addr);
 
 	if (ag_shared == NULL)
@@ -472,6 +609,15 @@ ag_audit_write(AgAuditRecord *rec)
 
 	deadline = TimestampTzPlusMilliseconds(GetCurrentTimestamp(),
 										   ag_audit_timeout);
+
+	if (rec->async)
+	{
+		const char *why = ag_ring_append(local, deadline);
+
+		if (why != NULL)
+			ag_log_slot(local, why);
+		return why == NULL;
+	}
 
 	/* Find a free slot; wait for one if the queue is full. */
 	for (;;)
@@ -511,22 +657,16 @@ ag_audit_write(AgAuditRecord *rec)
 	memcpy(((char *) slot) + offsetof(AgSlot, waiting),
 		   ((char *) local) + offsetof(AgSlot, waiting),
 		   offsetof(AgSlot, data) - offsetof(AgSlot, waiting) + local->used);
-	slot->waiting = !rec->async;
+	slot->waiting = true;
 
 	LWLockAcquire(ag_shared->lock, LW_EXCLUSIVE);
 	slot->state = AG_SLOT_FILLED;
-	pending = ++ag_shared->npending;
 	latch = ag_shared->worker_latch;
 	LWLockRelease(ag_shared->lock);
 
-	/*
-	 * A decision is written at once.  Routine records wait for the worker's
-	 * next round unless the queue is filling up.
-	 */
-	if (latch && (!rec->async || pending >= AG_NSLOTS / 4))
+	/* A decision is written at once. */
+	if (latch)
 		SetLatch(latch);
-	if (rec->async)
-		return true;			/* routine record: the worker frees the slot */
 
 	/*
 	 * Wait for the worker's commit.  If we are cancelled meanwhile, let go of
@@ -606,10 +746,21 @@ static const Oid ag_hash_types[AGH__COUNT] = {
 	TEXTOID, INT8OID, TEXTOID
 };
 
+/* Append tag, the number in decimal, then end: "S12:", "I42;" and so on. */
+static void
+ag_hash_number(StringInfo buf, char tag, int64 v, char end)
+{
+	char		digits[MAXINT8LEN + 1];
+
+	appendStringInfoChar(buf, tag);
+	appendBinaryStringInfo(buf, digits, pg_lltoa(v, digits));
+	appendStringInfoChar(buf, end);
+}
+
 static void
 ag_hash_text(StringInfo buf, const char *v, int len)
 {
-	appendStringInfo(buf, "S%d:", len);
+	ag_hash_number(buf, 'S', len, ':');
 	appendBinaryStringInfo(buf, v, len);
 }
 
@@ -642,13 +793,13 @@ ag_audit_hash(Datum *values, bool *nulls)
 					break;
 				}
 			case INT8OID:
-				appendStringInfo(&buf, "I" INT64_FORMAT ";", DatumGetInt64(values[i]));
+				ag_hash_number(&buf, 'I', DatumGetInt64(values[i]), ';');
 				break;
 			case INT4OID:
-				appendStringInfo(&buf, "I%d;", DatumGetInt32(values[i]));
+				ag_hash_number(&buf, 'I', DatumGetInt32(values[i]), ';');
 				break;
 			case TIMESTAMPTZOID:
-				appendStringInfo(&buf, "T" INT64_FORMAT ";", DatumGetTimestampTz(values[i]));
+				ag_hash_number(&buf, 'T', DatumGetTimestampTz(values[i]), ';');
 				break;
 			case INETOID:
 				{
@@ -667,7 +818,7 @@ ag_audit_hash(Datum *values, bool *nulls)
 
 					deconstruct_array(arr, TEXTOID, -1, false, TYPALIGN_INT,
 									  &elems, &enulls, &n);
-					appendStringInfo(&buf, "A%d:", n);
+					ag_hash_number(&buf, 'A', n, ':');
 					for (j = 0; j < n; j++)
 					{
 						if (enulls[j])
@@ -692,8 +843,26 @@ ag_audit_hash(Datum *values, bool *nulls)
 static int64 chain_last_seq = 0;
 static char chain_last_hash[65] = "";
 static bool chain_has_last = false;
+static Oid	audit_relid = InvalidOid;
 static Oid	audit_id_seq = InvalidOid;
-static SPIPlanPtr audit_insert_plan = NULL;
+static SPIPlanPtr chain_end_plan = NULL;
+static SPIPlanPtr chain_anchor_plan = NULL;
+
+/* A query without parameters, prepared once per worker. */
+static SPIPlanPtr
+ag_kept_plan(SPIPlanPtr *plan, const char *sql)
+{
+	if (*plan == NULL)
+	{
+		SPIPlanPtr	p = SPI_prepare(sql, 0, NULL);
+
+		if (p == NULL || SPI_keepplan(p) != 0)
+			elog(ERROR, "could not prepare \"%s\": %s", sql,
+				 SPI_result_code_string(SPI_result));
+		*plan = p;
+	}
+	return *plan;
+}
 
 /*
  * At the start of a batch: take the chain's lock and read where it ends
@@ -702,21 +871,25 @@ static SPIPlanPtr audit_insert_plan = NULL;
 static void
 ag_chain_begin(void)
 {
-	Oid			relid;
 	Oid			nsp = get_namespace_oid("agent_guard", false);
 
-	relid = get_relname_relid("audit_log", nsp);
-	if (!OidIsValid(relid))
+	audit_relid = get_relname_relid("audit_log", nsp);
+	if (!OidIsValid(audit_relid))
 		elog(ERROR, "agent_guard.audit_log does not exist");
-	audit_id_seq = getIdentitySequence(relid, 1, false);
+	audit_id_seq = getIdentitySequence(audit_relid, 1, false);
 
-	if (SPI_execute("SELECT pg_catalog.pg_advisory_xact_lock(7142315, 1)", false, 0) != SPI_OK_SELECT ||
-		SPI_execute("SELECT chain_seq, row_hash FROM agent_guard.audit_log"
-					" ORDER BY chain_seq DESC LIMIT 1", true, 1) != SPI_OK_SELECT)
+	(void) DirectFunctionCall2(pg_advisory_xact_lock_int4,
+							   Int32GetDatum(7142315), Int32GetDatum(1));
+	if (SPI_execute_plan(ag_kept_plan(&chain_end_plan,
+									  "SELECT chain_seq, row_hash FROM agent_guard.audit_log"
+									  " ORDER BY chain_seq DESC LIMIT 1"),
+						 NULL, NULL, true, 1) != SPI_OK_SELECT)
 		elog(ERROR, "could not read the end of the audit chain");
 	if (SPI_processed == 0 &&
-		SPI_execute("SELECT last_chain_seq, last_row_hash FROM agent_guard.audit_anchor"
-					" ORDER BY last_chain_seq DESC LIMIT 1", true, 1) != SPI_OK_SELECT)
+		SPI_execute_plan(ag_kept_plan(&chain_anchor_plan,
+									  "SELECT last_chain_seq, last_row_hash FROM agent_guard.audit_anchor"
+									  " ORDER BY last_chain_seq DESC LIMIT 1"),
+						 NULL, NULL, true, 1) != SPI_OK_SELECT)
 		elog(ERROR, "could not read the audit chain's anchor");
 	chain_has_last = SPI_processed == 1;
 	chain_last_seq = 0;
@@ -811,101 +984,79 @@ ag_audit_row_values(AgSlot *s, const char *verdict, const char *approver,
 	strlcpy(s->row_hash, hash, sizeof(s->row_hash));
 }
 
-/*
- * The insert of nrows audit rows, given as one array per column and
- * unnested, prepared once per worker.  The BEFORE INSERT trigger skips rows
- * that come with their hash.
- */
-static SPIPlanPtr
-ag_audit_insert_plan(void)
-{
-	StringInfoData sql;
-	StringInfoData cols;
-	StringInfoData params;
-	Oid			types[AGH__COUNT + 1];
-	SPIPlanPtr	plan;
-	int			i;
-
-	if (audit_insert_plan != NULL)
-		return audit_insert_plan;
-	initStringInfo(&sql);
-	initStringInfo(&cols);
-	initStringInfo(&params);
-	appendStringInfoString(&sql, "INSERT INTO agent_guard.audit_log (");
-	for (i = 0; i <= AGH__COUNT; i++)
-	{
-		Oid			elemtype = i < AGH__COUNT ? ag_hash_types[i] : TEXTOID;
-
-		appendStringInfo(&sql, "%s%s", i ? ", " : "",
-						 i < AGH__COUNT ? ag_hash_columns[i] : "row_hash");
-		appendStringInfo(&params, "%spg_catalog.unnest($%d)", i ? ", " : "", i + 1);
-		/* unnest() would flatten arrays of arrays: objects come as text. */
-		if (elemtype == TEXTARRAYOID)
-		{
-			appendStringInfo(&cols, "%sc%d::pg_catalog.text[]", i ? ", " : "", i);
-			types[i] = TEXTARRAYOID;
-		}
-		else
-		{
-			appendStringInfo(&cols, "%sc%d", i ? ", " : "", i);
-			types[i] = get_array_type(elemtype);
-		}
-	}
-	appendStringInfo(&sql, ") OVERRIDING SYSTEM VALUE SELECT %s FROM ROWS FROM (%s) AS u(",
-					 cols.data, params.data);
-	for (i = 0; i <= AGH__COUNT; i++)
-		appendStringInfo(&sql, "%sc%d", i ? ", " : "", i);
-	appendStringInfoChar(&sql, ')');
-
-	plan = SPI_prepare(sql.data, AGH__COUNT + 1, types);
-	if (plan == NULL || SPI_keepplan(plan) != 0)
-		elog(ERROR, "could not prepare the audit insert: %s",
-			 SPI_result_code_string(SPI_result));
-	audit_insert_plan = plan;
-	return plan;
-}
+/* Rows handed to one table_multi_insert() call. */
+#define AG_INSERT_CHUNK		100
 
 /*
- * Insert rows given as rows[r][column] Datums.  The objects column travels
- * as its text form, since unnest() cannot take an array of arrays.
+ * Insert rows given as rows[r][column] Datums (the ag_hash_columns, then
+ * row_hash) straight into audit_log's heap and indexes, as COPY does.
+ * What the executor would add is not needed: the BEFORE INSERT trigger
+ * lets rows that come with their hash through unchanged, the worker's
+ * verdicts satisfy the CHECK constraint, and NOT NULL is checked here.
  */
 static void
 ag_insert_audit_rows(Datum (*rows)[AGH__COUNT + 1], bool (*rnulls)[AGH__COUNT + 1],
 					 int nrows)
 {
-	Datum		args[AGH__COUNT + 1];
-	char		argnulls[AGH__COUNT + 1];
-	Datum	   *col = palloc(sizeof(Datum) * nrows);
-	bool	   *colnulls = palloc(sizeof(bool) * nrows);
+	Relation	rel = table_open(audit_relid, RowExclusiveLock);
+	TupleDesc	desc = RelationGetDescr(rel);
+	EState	   *estate = CreateExecutorState();
+	ResultRelInfo *rri = makeNode(ResultRelInfo);
+	CommandId	cid = GetCurrentCommandId(true);
+	AttrNumber	attno[AGH__COUNT + 1];
+	TupleTableSlot **slots;
+	int			nslots = Min(nrows, AG_INSERT_CHUNK);
+	int			first;
 	int			c;
 	int			r;
 
 	for (c = 0; c <= AGH__COUNT; c++)
 	{
-		Oid			elemtype = c < AGH__COUNT ? ag_hash_types[c] : TEXTOID;
-		int16		typlen;
-		bool		typbyval;
-		char		typalign;
-		int			dims[1] = {nrows};
-		int			lbs[1] = {1};
+		const char *name = c < AGH__COUNT ? ag_hash_columns[c] : "row_hash";
 
-		for (r = 0; r < nrows; r++)
-		{
-			colnulls[r] = rnulls[r][c];
-			col[r] = rnulls[r][c] ? (Datum) 0 : rows[r][c];
-			if (elemtype == TEXTARRAYOID && !colnulls[r])
-				col[r] = CStringGetTextDatum(OidOutputFunctionCall(F_ARRAY_OUT, col[r]));
-		}
-		if (elemtype == TEXTARRAYOID)
-			elemtype = TEXTOID;
-		get_typlenbyvalalign(elemtype, &typlen, &typbyval, &typalign);
-		args[c] = PointerGetDatum(construct_md_array(col, colnulls, 1, dims, lbs,
-													 elemtype, typlen, typbyval, typalign));
-		argnulls[c] = ' ';
+		attno[c] = attnameAttNum(rel, name, false);
+		if (attno[c] <= 0)
+			elog(ERROR, "agent_guard.audit_log has no column \"%s\"", name);
 	}
-	if (SPI_execute_plan(ag_audit_insert_plan(), args, argnulls, false, 0) != SPI_OK_INSERT ||
-		SPI_processed != nrows)
-		elog(ERROR, "could not insert agent_guard audit records");
+	InitResultRelInfo(rri, rel, 1, NULL, 0);
+	ExecOpenIndices(rri, false);
+	slots = palloc(sizeof(TupleTableSlot *) * nslots);
+	for (r = 0; r < nslots; r++)
+		slots[r] = table_slot_create(rel, NULL);
+
+	for (first = 0; first < nrows; first += nslots)
+	{
+		int			n = Min(nslots, nrows - first);
+
+		for (r = 0; r < n; r++)
+		{
+			TupleTableSlot *slot = slots[r];
+
+			ExecClearTuple(slot);
+			memset(slot->tts_isnull, true, desc->natts * sizeof(bool));
+			for (c = 0; c <= AGH__COUNT; c++)
+			{
+				slot->tts_values[attno[c] - 1] = rows[first + r][c];
+				slot->tts_isnull[attno[c] - 1] = rnulls[first + r][c];
+			}
+			for (c = 0; c < desc->natts; c++)
+				if (TupleDescAttr(desc, c)->attnotnull && slot->tts_isnull[c])
+					elog(ERROR, "agent_guard audit record has no value for column \"%s\"",
+						 NameStr(TupleDescAttr(desc, c)->attname));
+			ExecStoreVirtualTuple(slot);
+		}
+		table_multi_insert(rel, slots, n, cid, 0, NULL);
+		for (r = 0; r < n; r++)
+			(void) ag_insert_index_tuples(rri, slots[r], estate);
+		ResetPerTupleExprContext(estate);
+	}
+
+	for (r = 0; r < nslots; r++)
+		ExecDropSingleTupleTableSlot(slots[r]);
+	ExecCloseIndices(rri);
+	FreeExecutorState(estate);
+	table_close(rel, NoLock);
+	CommandCounterIncrement();
 }
 
 /* Insert the slot's audit row alone. */
@@ -1137,9 +1288,10 @@ ag_worker_insert(AgSlot **batch, int n, bool *ok)
 		 * Routine records only: nobody waits for them, so their commit need
 		 * not wait for the WAL flush.  Decisions are committed durably.
 		 */
-		if (!ag_batch_has_waiter(batch, n) &&
-			SPI_execute("SET LOCAL synchronous_commit TO off", false, 0) != SPI_OK_UTILITY)
-			elog(ERROR, "could not relax synchronous_commit for routine audit records");
+		if (!ag_batch_has_waiter(batch, n))
+			(void) set_config_option("synchronous_commit", "off",
+									 PGC_SUSET, PGC_S_SESSION,
+									 GUC_ACTION_LOCAL, true, ERROR, false);
 		ag_worker_all_slots(batch, n, ok);
 		SPI_finish();
 		PopActiveSnapshot();
@@ -1152,16 +1304,71 @@ ag_worker_insert(AgSlot **batch, int n, bool *ok)
 		FlushErrorState();
 		AbortCurrentTransaction();
 		committed = false;
-		/* The extension may have been dropped and created again. */
-		if (audit_insert_plan)
-			SPI_freeplan(audit_insert_plan);
-		audit_insert_plan = NULL;
 	}
 	PG_END_TRY();
 
 	pgstat_report_activity(STATE_IDLE, NULL);
 	MemoryContextSwitchTo(oldcxt);
 	return committed;
+}
+
+/*
+ * Copy the records the ring holds, up to AG_RING_TAKE bytes, into worker
+ * memory as slots.  *end is where they stop: the ring position to give
+ * back once they are written.
+ */
+static AgSlot **
+ag_ring_take(int *n, uint64 *end)
+{
+	static char *ring_copy = NULL;
+	uint64		start;
+	Size		avail;
+	Size		off = 0;
+	char	   *buf;
+	AgSlot	  **recs;
+	int			nalloc = 64;
+
+	*n = 0;
+	LWLockAcquire(ag_shared->ring_lock, LW_SHARED);
+	start = ag_shared->ring_read;
+	avail = Min(ag_shared->ring_write - start, AG_RING_TAKE);
+	LWLockRelease(ag_shared->ring_lock);
+	*end = start;
+	if (avail == 0)
+		return NULL;
+
+	/* Bytes before ring_write are complete records and nobody rewrites them. */
+	if (ring_copy == NULL)
+		ring_copy = MemoryContextAlloc(TopMemoryContext, AG_RING_TAKE);
+	buf = ring_copy;
+	ag_ring_get(start, buf, avail);
+	recs = palloc(sizeof(AgSlot *) * nalloc);
+	while (off + sizeof(AgRingRec) <= avail)
+	{
+		AgRingRec  *head = (AgRingRec *) (buf + off);
+		AgSlot	   *s;
+
+		if (off + head->len > avail)
+			break;
+		s = palloc0(offsetof(AgSlot, data) + head->used);
+		s->kind = AG_REC_AUDIT;
+		s->backend_pid = head->backend_pid;
+		s->logged_at = head->logged_at;
+		s->row_count = head->row_count;
+		s->nobjects = head->nobjects;
+		s->used = head->used;
+		memcpy(s->off, head->off, sizeof(s->off));
+		memcpy(s->data, buf + off + sizeof(AgRingRec), head->used);
+		if (*n == nalloc)
+		{
+			nalloc *= 2;
+			recs = repalloc(recs, sizeof(AgSlot *) * nalloc);
+		}
+		recs[(*n)++] = s;
+		off += head->len;
+	}
+	*end = start + off;
+	return recs;
 }
 
 void
@@ -1177,14 +1384,14 @@ ag_audit_worker_main(Datum main_arg)
 	BackgroundWorkerInitializeConnection(ag_audit_database, NULL, 0);
 	pgstat_report_appname(AG_WORKER_TYPE);
 
-	/* Slots a previous worker was writing when it died go round again. */
+	/*
+	 * Slots a previous worker was writing when it died go round again;
+	 * ring records it had taken are still in the ring.
+	 */
 	LWLockAcquire(ag_shared->lock, LW_EXCLUSIVE);
 	for (i = 0; i < AG_NSLOTS; i++)
 		if (ag_shared->slots[i].state == AG_SLOT_WRITING)
-		{
 			ag_shared->slots[i].state = AG_SLOT_FILLED;
-			ag_shared->npending++;
-		}
 	ag_shared->worker_pid = MyProcPid;
 	ag_shared->worker_latch = MyLatch;
 	LWLockRelease(ag_shared->lock);
@@ -1194,16 +1401,21 @@ ag_audit_worker_main(Datum main_arg)
 			(errmsg("agent_guard audit worker started, writing to database \"%s\"",
 					ag_audit_database)));
 
+	/* Big enough for a full ring take, so resets hand nothing back. */
 	loop_cxt = AllocSetContextCreate(TopMemoryContext,
 									 "agent_guard audit worker",
-									 ALLOCSET_DEFAULT_SIZES);
+									 0, 8 * AG_RING_TAKE, 8 * AG_RING_TAKE);
 
 	for (;;)
 	{
-		AgSlot	   *batch[AG_NSLOTS];
+		AgSlot	  **ring_recs;
+		AgSlot	  **batch;
+		bool	   *done;
 		int			slot_index[AG_NSLOTS];
-		bool		done[AG_NSLOTS];
-		int			n = 0;
+		int			nring;
+		int			nslots = 0;
+		int			n;
+		uint64		ring_end;
 		bool		committed;
 
 		CHECK_FOR_INTERRUPTS();
@@ -1215,6 +1427,12 @@ ag_audit_worker_main(Datum main_arg)
 
 		MemoryContextSwitchTo(loop_cxt);
 
+		/* Routine records from the ring first, then the decisions. */
+		ring_recs = ag_ring_take(&nring, &ring_end);
+		batch = palloc(sizeof(AgSlot *) * (nring + AG_NSLOTS));
+		if (nring > 0)
+			memcpy(batch, ring_recs, sizeof(AgSlot *) * nring);
+
 		/* Take every filled slot; copy it out so the lock is short. */
 		LWLockAcquire(ag_shared->lock, LW_EXCLUSIVE);
 		for (i = 0; i < AG_NSLOTS; i++)
@@ -1224,14 +1442,13 @@ ag_audit_worker_main(Datum main_arg)
 			if (s->state != AG_SLOT_FILLED)
 				continue;
 			s->state = AG_SLOT_WRITING;
-			ag_shared->npending--;
-			batch[n] = palloc(offsetof(AgSlot, data) + s->used);
-			memcpy(batch[n], s, offsetof(AgSlot, data) + s->used);
-			slot_index[n] = i;
-			n++;
+			batch[nring + nslots] = palloc(offsetof(AgSlot, data) + s->used);
+			memcpy(batch[nring + nslots], s, offsetof(AgSlot, data) + s->used);
+			slot_index[nslots++] = i;
 		}
 		LWLockRelease(ag_shared->lock);
 
+		n = nring + nslots;
 		if (n == 0)
 		{
 			MemoryContextSwitchTo(TopMemoryContext);
@@ -1243,6 +1460,7 @@ ag_audit_worker_main(Datum main_arg)
 			continue;
 		}
 
+		done = palloc(sizeof(bool) * n);
 		committed = ag_worker_insert(batch, n, done);
 		MemoryContextSwitchTo(loop_cxt);
 		for (i = 0; i < n; i++)
@@ -1259,22 +1477,32 @@ ag_audit_worker_main(Datum main_arg)
 		}
 
 		LWLockAcquire(ag_shared->lock, LW_EXCLUSIVE);
-		for (i = 0; i < n; i++)
+		for (i = 0; i < nslots; i++)
 		{
 			AgSlot	   *s = &ag_shared->slots[slot_index[i]];
+			AgSlot	   *b = batch[nring + i];
+			bool		ok = done[nring + i];
 
 			if (s->waiting)
 			{
-				s->state = done[i] ? AG_SLOT_DONE_OK : AG_SLOT_DONE_FAILED;
-				s->request_id = batch[i]->request_id;
-				s->out_ok = done[i] && batch[i]->out_ok;
-				s->out_max_rows = batch[i]->out_max_rows;
-				memcpy(s->out_text, batch[i]->out_text, sizeof(s->out_text));
+				s->state = ok ? AG_SLOT_DONE_OK : AG_SLOT_DONE_FAILED;
+				s->request_id = b->request_id;
+				s->out_ok = ok && b->out_ok;
+				s->out_max_rows = b->out_max_rows;
+				memcpy(s->out_text, b->out_text, sizeof(s->out_text));
 			}
 			else
 				s->state = AG_SLOT_FREE;
 		}
 		LWLockRelease(ag_shared->lock);
+
+		/* The ring records are written or logged: give their space back. */
+		if (nring > 0)
+		{
+			LWLockAcquire(ag_shared->ring_lock, LW_EXCLUSIVE);
+			ag_shared->ring_read = ring_end;
+			LWLockRelease(ag_shared->ring_lock);
+		}
 		ConditionVariableBroadcast(&ag_shared->cv);
 
 		MemoryContextSwitchTo(TopMemoryContext);

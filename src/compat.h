@@ -36,6 +36,15 @@ typedef TU_UpdateIndexes ag_update_indexes_t;
 typedef bool ag_update_indexes_t;
 #endif
 
+/* 16 added onlySummarizing to ExecInsertIndexTuples. */
+#if PG_VERSION_NUM >= 160000
+#define ag_insert_index_tuples(rri, slot, estate) \
+	ExecInsertIndexTuples((rri), (slot), (estate), false, false, NULL, NIL, false)
+#else
+#define ag_insert_index_tuples(rri, slot, estate) \
+	ExecInsertIndexTuples((rri), (slot), (estate), false, false, NULL, NIL)
+#endif
+
 /* 18: ExecutorStart returns whether the plan is still valid; ExecutorRun lost execute_once. */
 #if PG_VERSION_NUM >= 180000
 #define AG_EXECUTOR_START_RETURNS_BOOL 1

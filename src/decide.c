@@ -165,9 +165,10 @@ ag_try_token(AgFinding *f, const char *sourceText, int stmt_location,
 /*
  * Decide on a finding.  Returns if the statement may go on (allowed, dry
  * run, or approved by a human); otherwise raises the denial, after filing an
- * approval request for it.
+ * approval request for it.  The result says whether the decision went on
+ * record (dry run, approval) or there was nothing to decide.
  */
-void
+bool
 ag_judge(AgFinding *f, const char *sourceText, int stmt_location, int stmt_len)
 {
 	AgAuditRecord rec;
@@ -179,7 +180,7 @@ ag_judge(AgFinding *f, const char *sourceText, int stmt_location, int stmt_len)
 	StringInfoData hint;
 
 	if (f->action != AG_ACTION_DENY)
-		return;
+		return false;
 
 	/* Attempts on the guard itself are never approved nor dry-run. */
 	approvable = f->op != AG_OP_GUARD_TAMPER;
@@ -190,7 +191,7 @@ ag_judge(AgFinding *f, const char *sourceText, int stmt_location, int stmt_len)
 	if (verdict == AG_VERDICT_DENY && approvable &&
 		strcmp(f->rule, AG_RULE_APPROVAL_CEILING) != 0 &&
 		ag_try_token(f, sourceText, stmt_location, stmt_len, &token_problem))
-		return;
+		return true;
 
 	ag_record_init(&rec, f, verdict, sourceText, stmt_location, stmt_len);
 	if (verdict == AG_VERDICT_DENY && approvable)
@@ -208,7 +209,7 @@ ag_judge(AgFinding *f, const char *sourceText, int stmt_location, int stmt_len)
 	durable = ag_audit_write(&rec);
 
 	if (verdict == AG_VERDICT_DRY_RUN && durable)
-		return;
+		return true;
 
 	initStringInfo(&detail);
 	appendStringInfo(&detail, "Rule \"%s\": %s. Objects: %s.",

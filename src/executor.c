@@ -49,35 +49,38 @@ ag_plan_may_modify(PlannedStmt *pstmt)
 
 /*
  * Judge an agent's plan.  plan_owner is the agent whose rule or view the
- * plan runs in a human's session, or InvalidOid.
+ * plan runs in a human's session, or InvalidOid.  Returns whether a
+ * decision went on record; a denial does not return.
  */
-static void
+static bool
 ag_judge_plan(QueryDesc *queryDesc, Oid plan_owner)
 {
 	PlannedStmt *pstmt = queryDesc->plannedstmt;
 	AgFinding	f;
 	Oid			saved_owner = ag_agent_code_owner;
+	volatile bool recorded = false;
 
 	ag_finding_init(&f, AG_OP_OTHER);
 	ag_check_plan_tamper(pstmt, &f);
 	if (f.op == AG_OP_OTHER && ag_plan_may_modify(pstmt))
 		ag_classify_plan(pstmt, queryDesc->params, &f);
 	if (f.op == AG_OP_OTHER)
-		return;
+		return false;
 
 	/* Name the agent whose rule or view this is. */
 	if (OidIsValid(plan_owner))
 		ag_agent_code_owner = plan_owner;
 	PG_TRY();
 	{
-		ag_judge(&f, queryDesc->sourceText,
-				 pstmt->stmt_location, pstmt->stmt_len);
+		recorded = ag_judge(&f, queryDesc->sourceText,
+							pstmt->stmt_location, pstmt->stmt_len);
 	}
 	PG_FINALLY();
 	{
 		ag_agent_code_owner = saved_owner;
 	}
 	PG_END_TRY();
+	return recorded;
 }
 
 #ifdef AG_EXECUTOR_START_RETURNS_BOOL
@@ -90,6 +93,7 @@ ag_ExecutorStart(QueryDesc *queryDesc, int eflags)
 	PlannedStmt *pstmt = queryDesc->plannedstmt;
 	bool		explain_only = (eflags & EXEC_FLAG_EXPLAIN_ONLY) != 0;
 	bool		agent = false;
+	bool		routine = false;
 	Oid			plan_owner = InvalidOid;
 
 	if (ag_enabled && !explain_only && !IsParallelWorker())
@@ -97,10 +101,7 @@ ag_ExecutorStart(QueryDesc *queryDesc, int eflags)
 		if (ag_nesting_level == 0)
 		{
 			ag_budget_statement_begin(pstmt);
-			if (ag_audit_level == AG_AUDIT_ALL && ag_is_agent_session())
-				ag_record_statement(GetCommandTagName(CreateCommandTag((Node *) pstmt)),
-									queryDesc->sourceText,
-									pstmt->stmt_location, pstmt->stmt_len);
+			routine = ag_audit_level == AG_AUDIT_ALL && ag_is_agent_session();
 		}
 		/* An agent's session, or a rule or view an agent owns. */
 		agent = ag_is_agent_session();
@@ -111,8 +112,18 @@ ag_ExecutorStart(QueryDesc *queryDesc, int eflags)
 		}
 	}
 
-	if (agent && (ag_plan_may_modify(pstmt) || pstmt->commandType == CMD_INSERT))
-		ag_judge_plan(queryDesc, plan_owner);
+	if (agent && (ag_plan_may_modify(pstmt) || pstmt->commandType == CMD_INSERT) &&
+		ag_judge_plan(queryDesc, plan_owner))
+		routine = false;		/* its decision is on record */
+
+	/*
+	 * A statement that needed no decision, recorded as it starts: one that
+	 * PostgreSQL then refuses or that fails is on record too.
+	 */
+	if (routine)
+		ag_record_statement(GetCommandTagName(CreateCommandTag((Node *) pstmt)),
+							queryDesc->sourceText,
+							pstmt->stmt_location, pstmt->stmt_len);
 
 #ifdef AG_EXECUTOR_START_RETURNS_BOOL
 	{

@@ -28,6 +28,7 @@ bool		ag_enabled = true;
 int			ag_mode = AG_MODE_ENFORCE;
 char	   *ag_audit_database = NULL;
 int			ag_audit_timeout = 5000;
+int			ag_audit_queue_size = 8192;
 int			ag_max_rows = 1000;
 int			ag_max_rows_per_transaction = 10000;
 int			ag_window_max_rows = 10000;
@@ -124,6 +125,15 @@ ag_define_gucs(void)
 							5000, 10, 600000,
 							PGC_SIGHUP,
 							GUC_UNIT_MS,
+							NULL, NULL, NULL);
+
+	DefineCustomIntVariable("agent_guard.audit_queue_size",
+							"Shared memory for routine audit records on their way to the audit worker.",
+							"Used with agent_guard.audit_level = all; when it is full, agent sessions wait up to agent_guard.audit_timeout for space.",
+							&ag_audit_queue_size,
+							8192, 128, 1024 * 1024,
+							PGC_POSTMASTER,
+							GUC_UNIT_KB,
 							NULL, NULL, NULL);
 
 	DefineCustomIntVariable("agent_guard.max_rows",

@@ -50,21 +50,25 @@ ag_ProcessUtility(PlannedStmt *pstmt, const char *queryString,
 		AgFinding	f;
 		Node	   *stmt = pstmt->utilityStmt;
 
-		if (toplevel && ag_audit_level == AG_AUDIT_ALL)
-			ag_record_statement(GetCommandTagName(CreateCommandTag(stmt)),
-								queryString, pstmt->stmt_location,
-								pstmt->stmt_len);
+		bool		recorded = false;
 
 		ag_classify_utility(stmt, &f);
 		if (f.op != AG_OP_OTHER)
 		{
 			/* Returns only when the statement may run (policy, dry run). */
-			ag_judge(&f, queryString, pstmt->stmt_location, pstmt->stmt_len);
+			recorded = ag_judge(&f, queryString, pstmt->stmt_location,
+								pstmt->stmt_len);
 			scope = AG_DROP_ANY;
 		}
 		else if (IsA(stmt, DropStmt) || IsA(stmt, AlterTableStmt) ||
 				 IsA(stmt, RenameStmt))
 			scope = AG_DROP_TEMP;	/* allowed: session's temp objects */
+
+		/* Unless its decision is on record already. */
+		if (toplevel && ag_audit_level == AG_AUDIT_ALL && !recorded)
+			ag_record_statement(GetCommandTagName(CreateCommandTag(stmt)),
+								queryString, pstmt->stmt_location,
+								pstmt->stmt_len);
 	}
 
 	ag_drop_scope = scope;

@@ -1,0 +1,155 @@
+# Copyright (c) agent_guard contributors
+#
+# agent_guard.audit_level = all: every statement of an agent session lands in
+# audit_log, through the ring of routine records.  Nothing is lost when the
+# ring is full (what does not fit in time goes to the server log) or when
+# the worker dies holding records it had taken (the next worker writes them,
+# once each), and the chain still verifies.
+
+use strict;
+use warnings;
+
+use PostgreSQL::Test::Cluster;
+use PostgreSQL::Test::Utils;
+use Test::More;
+
+my $WORKER = 'agent_guard audit writer';
+
+my $node = PostgreSQL::Test::Cluster->new('audit_all');
+$node->init;
+$node->append_conf(
+	'postgresql.conf', q{
+shared_preload_libraries = 'agent_guard'
+# the smallest ring, and a short wait for space in it
+agent_guard.audit_queue_size = '128kB'
+agent_guard.audit_timeout = '300ms'
+});
+$node->start;
+$node->safe_psql(
+	'postgres', q{
+CREATE EXTENSION agent_guard;
+CREATE ROLE bot LOGIN;
+SECURITY LABEL FOR agent_guard ON ROLE bot IS 'agent';
+ALTER ROLE bot SET agent_guard.audit_level = 'all';
+CREATE ROLE human LOGIN;
+ALTER ROLE human SET agent_guard.audit_level = 'all';
+GRANT CREATE ON SCHEMA public TO bot, human;
+});
+
+sub as_bot
+{
+	my ($sql) = @_;
+	return $node->psql('postgres', $sql, extra_params => [ '-U', 'bot' ]);
+}
+
+sub rows_like
+{
+	my ($marker, $extra) = @_;
+	$extra //= '';
+	return $node->safe_psql('postgres',
+		"SELECT count(*) FROM agent_guard.audit_log WHERE statement LIKE '%$marker%' $extra"
+	);
+}
+
+sub wait_rows
+{
+	my ($marker, $n, $name) = @_;
+	ok( $node->poll_query_until(
+			'postgres',
+			"SELECT count(*) >= $n FROM agent_guard.audit_log WHERE statement LIKE '%$marker%'"
+		),
+		$name);
+}
+
+sub worker_pid
+{
+	return $node->safe_psql('postgres',
+		"SELECT pid FROM pg_stat_activity WHERE backend_type = '$WORKER'");
+}
+
+# Lines of the server log, from $offset, where a record holding $marker
+# went to the log instead, for the reason $why.
+sub logged_instead
+{
+	my ($offset, $marker, $why) = @_;
+	my $log = slurp_file($node->logfile, $offset);
+	return scalar grep { /audit record not written .*\Q($why)\E/ && /\Q$marker\E/ }
+	  split /\n/, $log;
+}
+
+# --- every statement, routine and decided ----------------------------------
+
+as_bot(
+	q{
+CREATE TABLE a1 (id int) /* m-basic */;
+INSERT INTO a1 VALUES (1), (2) /* m-basic */;
+SELECT count(*) FROM a1 /* m-basic */;
+UPDATE a1 SET id = 3 WHERE id = 1 /* m-basic */;
+DELETE FROM a1 /* m-basic */;
+});
+$node->psql('postgres', 'SELECT 1 /* m-human */', extra_params => [ '-U', 'human' ]);
+
+wait_rows('m-basic', 5, 'the agent\'s five statements reach audit_log');
+is( $node->safe_psql(
+		'postgres', q{
+SELECT string_agg(command_tag || ':' || verdict || ':' || rule || ':' || session_role, ','
+                  ORDER BY chain_seq)
+  FROM agent_guard.audit_log WHERE statement LIKE '%m-basic%'}),
+	'CREATE TABLE:allow:none:bot,INSERT:allow:none:bot,SELECT:allow:none:bot,'
+	  . 'UPDATE:allow:none:bot,DELETE:deny:unbounded_delete:bot',
+	'four routine rows and the denial, in order');
+is(rows_like('m-human'), '0', 'a human session is not recorded');
+like(
+	$node->safe_psql('postgres', 'SELECT ok FROM agent_guard.verify_audit()'),
+	qr/^t$/, 'the chain verifies');
+
+# --- the ring is full: wait up to audit_timeout, then the server log -------
+
+my $bg = $node->background_psql('postgres');
+# The worker takes the chain's lock before it writes; hold it.
+$bg->query_safe('SELECT pg_advisory_lock(7142315, 1)');
+
+my $pad = 'x' x 8000;
+my $offset = -s $node->logfile;
+my $sql = join("\n",
+	map { "SELECT $_ AS n /* m-full-$_ $pad */;" } (1 .. 30));
+my ($ret) = as_bot($sql);
+is($ret, 0, 'every statement ran although the ring filled up');
+
+my $logged = logged_instead($offset, 'm-full-', 'audit queue full');
+ok($logged > 0 && $logged < 30,
+	"records that found no room went to the server log ($logged of 30)");
+
+$bg->query_safe('SELECT pg_advisory_unlock(7142315, 1)');
+wait_rows('m-full-', 30 - $logged, 'the queued records reach audit_log');
+is(rows_like('m-full-') + $logged, 30,
+	'every record is in audit_log or the server log, none twice');
+
+# --- the worker dies holding records it had taken ---------------------------
+
+$bg->query_safe('SELECT pg_advisory_lock(7142315, 1)');
+as_bot(join("\n", map { "SELECT $_ /* m-held-$_ */;" } (1 .. 5)));
+ok( $node->poll_query_until(
+		'postgres',
+		"SELECT wait_event_type = 'Lock' FROM pg_stat_activity WHERE backend_type = '$WORKER'"
+	),
+	'the worker took the records and waits for the chain\'s lock');
+my $pid = worker_pid();
+is($node->safe_psql('postgres', "SELECT pg_terminate_backend($pid, 10000)"),
+	't', 'audit worker terminated while it held them');
+$bg->query_safe('SELECT pg_advisory_unlock(7142315, 1)');
+$bg->quit;
+
+ok( $node->poll_query_until(
+		'postgres',
+		"SELECT count(*) = 1 FROM pg_stat_activity WHERE backend_type = '$WORKER' AND pid <> $pid"
+	),
+	'a new audit worker runs');
+wait_rows('m-held-', 5, 'the next worker writes the records');
+is(rows_like('m-held-'), '5', 'each of them once');
+like(
+	$node->safe_psql('postgres', 'SELECT ok FROM agent_guard.verify_audit()'),
+	qr/^t$/, 'the chain still verifies');
+
+$node->stop;
+done_testing();
