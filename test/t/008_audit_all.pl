@@ -89,6 +89,13 @@ DELETE FROM a1 /* m-basic */;
 });
 $node->psql('postgres', 'SELECT 1 /* m-human */', extra_params => [ '-U', 'human' ]);
 
+# Refused by PostgreSQL's own permission check after the guard let it start.
+$node->safe_psql('postgres', 'CREATE TABLE secret (id int)');
+my ($perm_ret, $perm_out, $perm_err) = as_bot('SELECT * FROM secret /* m-perm */');
+like($perm_err, qr/permission denied for table secret/,
+	'PostgreSQL refuses the agent a table it may not read');
+wait_rows('m-perm', 1, 'and the attempt is on record');
+
 wait_rows('m-basic', 5, 'the agent\'s five statements reach audit_log');
 is( $node->safe_psql(
 		'postgres', q{
