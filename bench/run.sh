@@ -5,18 +5,13 @@
 # and with pgaudit; the latency of a denial; the fail-fast ratio; the CLI's
 # throughput when a bench/lint*.sh exists.  Writes a table to bench/RESULTS.md.
 #
-#   bash bench/run.sh                         # full run, about 18 minutes
+#   bash bench/run.sh                         # full run, about 22 minutes
 #   DURATION=5 ROUNDS=1 FF_ROWS=100000 FF_ROUNDS=1 SKIP_LINT=1 OUT=/tmp/r.md bash bench/run.sh
 #                                             # quick run, about 2 minutes
 #
-# Full run on the 2-core machine: 50 pgbench runs of 15 s plus setup and
-# warm-up (about 14 min), fail_fast.sh (seconds), bench/lint_bench.sh
+# Full run on the 2-core machine: 60 pgbench runs of 15 s plus setup and
+# warm-up (about 18 min), fail_fast.sh (seconds), bench/lint_bench.sh
 # (about 4 min, most of it the squawk comparison).
-#
-# Known confound: (b), (c) and (d) share the guard cluster, so autovacuum
-# and background writes caused by (d)'s audit rows (millions over a run)
-# can land in (b)'s and (c)'s runs, more so in tpcb-like; a fourth cluster
-# for (d) would remove that.
 #
 # Run as root after "make install" (it builds nothing of agent_guard; it
 # compiles bench/denial_latency.c with gcc and libpq).  PostgreSQL runs as
@@ -33,32 +28,37 @@
 #   SKIP_FAIL_FAST=1, SKIP_LINT=1   leave those out
 #   OUT        results file                               (default bench/RESULTS.md)
 #
-# Method.  Three clusters, identical configuration (bench/lib.sh) except
-# shared_preload_libraries, run side by side (only one is ever loaded by
-# pgbench at a time; an idle cluster costs nothing measurable):
-#   plain   shared_preload_libraries = ''            -> (a)
-#   guard   shared_preload_libraries = 'agent_guard' -> (b) (c) (d)
-#   pgaudit shared_preload_libraries = 'pgaudit'     -> (e)
+# Method.  One scratch cluster per configuration, identical (bench/lib.sh)
+# except shared_preload_libraries and the settings named below, run side by
+# side (only one is ever loaded by pgbench at a time; an idle cluster costs
+# nothing measurable).  A cluster of its own per configuration means every
+# configuration's tables see only its own updates (bloat alike), and (d)'s
+# audit rows (millions over a run) load only (d)'s checkpoints and WAL.
 # Separate clusters rather than restarts between configurations, so that
 # configurations can be interleaved run by run without a restart (and a cold
 # cache) before each one.  In every cluster pgbench runs in database "bench"
-# (scale SCALE) as a non-superuser role with privileges on the pgbench tables:
-#   (a) bench_user on plain            (b) bench_user (not an agent) on guard
-#   (c) bench_agent on guard: tagged 'agent', default audit level, row
+# (scale SCALE) as the non-superuser role bench_user, with privileges on the
+# pgbench tables:
+#   (a) shared_preload_libraries = ''
+#   (b) 'agent_guard'; bench_user is not an agent
+#   (c) 'agent_guard'; bench_user tagged 'agent', default audit level, row
 #       budgets off (0) so tpcb-like's UPDATEs never hit the window budget
-#   (d) bench_agent_all on guard: as (c) with agent_guard.audit_level = all
-#   (e) bench_user on pgaudit with ALTER ROLE ... SET pgaudit.log = 'write, ddl'
+#   (d) as (c), with ALTER ROLE bench_user SET agent_guard.audit_level = all
+#   (e) 'pgaudit'; ALTER ROLE bench_user SET pgaudit.log = 'write, ddl'
+#   (f) 'pgaudit'; pgaudit.log = 'all': not asked for by the targets, but the
+#       like-for-like comparison for (d), since both record every statement
 # Each round runs every configuration once per workload (select-only, then
 # tpcb-like), the order of configurations rotated by one each round, so
 # drift and noise fall on all of them alike.  Before every run, as the
 # superuser: VACUUM pgbench_branches, pgbench_tellers; TRUNCATE
 # pgbench_history; CHECKPOINT (what pgbench itself does before a run, plus a
-# checkpoint), then pgbench -n -c CLIENTS -j CLIENTS -T DURATION (simple
+# checkpoint); sync (so the page cache holds no other cluster's dirty
+# pages), then pgbench -n -c CLIENTS -j CLIENTS -T DURATION (simple
 # query protocol).  Reported: median tps per configuration, and each
 # configuration's ratio to (a) as the median of the per-round ratios.
 #
 # Denial latency: bench/denial_latency.c, one libpq connection as the agent
-# on the guard cluster, timing PQexec with CLOCK_MONOTONIC around each call
+# on (c)'s cluster, timing PQexec with CLOCK_MONOTONIC around each call
 # (client round trip included, so it is what the agent waits).  Round robin,
 # DENIALS times each: "DROP TABLE victim" (refused by the utility hook),
 # "DELETE FROM victim" (refused by the executor hook) and "SELECT 1" as a
@@ -94,9 +94,10 @@ done
 
 TOP=$(mktemp -d /tmp/agent_guard_benchrun.XXXXXX)
 chmod 755 "$TOP"
-CLUSTERS=(plain guard pgaudit)
-declare -A PORT=([plain]=54381 [guard]=54382 [pgaudit]=54383)
-declare -A PRELOAD=([plain]="" [guard]="agent_guard" [pgaudit]="pgaudit")
+CONFIGS=(a b c d e f)
+CLUSTERS=("${CONFIGS[@]}")
+declare -A PORT=([a]=54381 [b]=54382 [c]=54383 [d]=54384 [e]=54385 [f]=54386)
+declare -A PRELOAD=([a]="" [b]="agent_guard" [c]="agent_guard" [d]="agent_guard" [e]="pgaudit" [f]="pgaudit")
 cleanup() {
 	for c in "${CLUSTERS[@]}"; do bench_cluster_stop "$TOP/$c"; done
 	rm -rf "$TOP"
@@ -128,47 +129,50 @@ max_connections = 20"
 		-c "GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO bench_user" >/dev/null
 done
 
-bench_psql "$TOP/guard" "${PORT[guard]}" -v ON_ERROR_STOP=1 postgres >/dev/null <<'SQL'
-CREATE EXTENSION agent_guard;
-CREATE ROLE bench_agent LOGIN;
-CREATE ROLE bench_agent_all LOGIN;
-SECURITY LABEL FOR agent_guard ON ROLE bench_agent IS 'agent';
-SECURITY LABEL FOR agent_guard ON ROLE bench_agent_all IS 'agent';
-ALTER ROLE bench_agent SET agent_guard.max_rows = 0;
-ALTER ROLE bench_agent SET agent_guard.max_rows_per_transaction = 0;
-ALTER ROLE bench_agent SET agent_guard.window_max_rows = 0;
-ALTER ROLE bench_agent_all SET agent_guard.max_rows = 0;
-ALTER ROLE bench_agent_all SET agent_guard.max_rows_per_transaction = 0;
-ALTER ROLE bench_agent_all SET agent_guard.window_max_rows = 0;
-ALTER ROLE bench_agent_all SET agent_guard.audit_level = 'all';
-SQL
-bench_psql "$TOP/guard" "${PORT[guard]}" -v ON_ERROR_STOP=1 bench >/dev/null <<'SQL'
-GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO bench_agent, bench_agent_all;
+# What makes each configuration: SQL run as the superuser in "bench".
+# Agents have row budgets off (0) so tpcb-like's UPDATEs never hit them.
+AGENT_SQL="CREATE EXTENSION agent_guard;
+SECURITY LABEL FOR agent_guard ON ROLE bench_user IS 'agent';
+ALTER ROLE bench_user SET agent_guard.max_rows = 0;
+ALTER ROLE bench_user SET agent_guard.max_rows_per_transaction = 0;
+ALTER ROLE bench_user SET agent_guard.window_max_rows = 0;"
+declare -A SETUP=(
+	[a]=""
+	[b]="CREATE EXTENSION agent_guard;"
+	[c]="$AGENT_SQL
 CREATE TABLE victim (id int PRIMARY KEY, v text);
 INSERT INTO victim SELECT g, 'v' || g FROM generate_series(1, 1000) g;
 ANALYZE victim;
-ALTER TABLE victim OWNER TO bench_agent;
-SQL
-bench_psql "$TOP/pgaudit" "${PORT[pgaudit]}" -v ON_ERROR_STOP=1 bench >/dev/null <<'SQL'
-CREATE EXTENSION pgaudit;
-ALTER ROLE bench_user SET pgaudit.log = 'write, ddl';
-SQL
+ALTER TABLE victim OWNER TO bench_user;"
+	[d]="$AGENT_SQL
+ALTER ROLE bench_user SET agent_guard.audit_level = 'all';"
+	[e]="CREATE EXTENSION pgaudit;
+ALTER ROLE bench_user SET pgaudit.log = 'write, ddl';"
+	[f]="CREATE EXTENSION pgaudit;
+ALTER ROLE bench_user SET pgaudit.log = 'all';")
+for c in "${CLUSTERS[@]}"; do
+	# agent_guard.database is "postgres": the audit log lives there
+	[[ ${PRELOAD[$c]} == agent_guard ]] &&
+		bench_psql "$TOP/$c" "${PORT[$c]}" -v ON_ERROR_STOP=1 postgres \
+			-c "CREATE EXTENSION agent_guard" >/dev/null
+	[[ -n ${SETUP[$c]} ]] &&
+		bench_psql "$TOP/$c" "${PORT[$c]}" -v ON_ERROR_STOP=1 bench -c "${SETUP[$c]}" >/dev/null
+done
 
 # ---------------------------------------------------------------------------
 # pgbench rounds
 # ---------------------------------------------------------------------------
 
-CONFIGS=(a b c d e)
-declare -A CL=([a]=plain [b]=guard [c]=guard [d]=guard [e]=pgaudit)
-declare -A ROLE=([a]=bench_user [b]=bench_user [c]=bench_agent [d]=bench_agent_all [e]=bench_user)
 declare -A DESC=(
 	[a]="(a) no agent_guard in shared_preload_libraries"
 	[b]="(b) agent_guard loaded, non-agent role"
 	[c]="(c) agent role, audit_level = decisions (default)"
 	[d]="(d) agent role, audit_level = all"
-	[e]="(e) pgaudit, pgaudit.log = 'write, ddl', no agent_guard")
+	[e]="(e) pgaudit, pgaudit.log = 'write, ddl', no agent_guard"
+	[f]="(f) pgaudit, pgaudit.log = 'all' (every statement, as (d)), no agent_guard")
 WORKLOADS=(select-only tpcb-like)
 declare -A WFLAG=([select-only]="-S" [tpcb-like]="")
+declare -A WSTMTS=([select-only]=1 [tpcb-like]=5)
 
 # CPU time (clock ticks) the cluster's processes used so far: the
 # postmaster's own and its reaped children's (utime, stime, cutime, cstime
@@ -191,14 +195,17 @@ TICK_US=$((1000000 / $(getconf CLK_TCK)))
 
 # run_pgbench CONFIG WORKLOAD SECONDS -> prints "tps server-CPU-us-per-transaction"
 run_pgbench() {
-	local cfg=$1 wl=$2 secs=$3 c=${CL[$1]} out cpu0 cpu1 tx
+	local cfg=$1 wl=$2 secs=$3 c=$1 out cpu0 cpu1 tx
 	bench_psql "$TOP/$c" "${PORT[$c]}" bench \
 		-c "VACUUM pgbench_branches, pgbench_tellers" \
 		-c "TRUNCATE pgbench_history" -c "CHECKPOINT" >/dev/null
+	# and write back what any cluster left dirty in the page cache, so that
+	# one configuration's writes do not slow the next one's fsyncs
+	sync
 	cpu0=$(cluster_cpu_ticks "$TOP/$c")
 	# shellcheck disable=SC2086 # WFLAG is one flag or none
 	out=$("$PGBIN/pgbench" -n ${WFLAG[$wl]} -c "$CLIENTS" -j "$CLIENTS" -T "$secs" \
-		-h "$TOP/$c" -p "${PORT[$c]}" -U "${ROLE[$cfg]}" bench 2>&1) || {
+		-h "$TOP/$c" -p "${PORT[$c]}" -U bench_user bench 2>&1) || {
 		echo "pgbench failed for $cfg $wl:" >&2
 		echo "$out" >&2
 		return 1
@@ -218,14 +225,16 @@ run_pgbench() {
 	sleep 0.5
 	cpu1=$(cluster_cpu_ticks "$TOP/$c")
 	tx=$(sed -n 's/^number of transactions actually processed: \([0-9]*\).*/\1/p' <<<"$out")
+	# statements (d) ran, for the audit count: BEGIN and END are not recorded
+	[[ $cfg == d ]] && echo $((tx * ${WSTMTS[$wl]})) >>"$TOP/d_statements"
 	echo "$(sed -n 's/^tps = \([0-9.]*\) (without initial connection time)/\1/p' <<<"$out")" \
 		"$(awk -v d=$((cpu1 - cpu0)) -v u="$TICK_US" -v n="$tx" 'BEGIN {printf "%.2f", d * u / n}')"
 }
 
 if ((WARMUP > 0)); then
 	for wl in "${WORKLOADS[@]}"; do
-		for cfg in a e b; do
-			log "warm-up ${WARMUP}s: $wl on ${CL[$cfg]}"
+		for cfg in "${CONFIGS[@]}"; do
+			log "warm-up ${WARMUP}s: $wl on ($cfg)"
 			run_pgbench "$cfg" "$wl" "$WARMUP" >/dev/null
 		done
 	done
@@ -263,27 +272,29 @@ for wl in "${WORKLOADS[@]}"; do
 		CRATIO[$wl.$cfg]=$(join "$TOP/tps/cpu.$wl.a" "$TOP/tps/cpu.$wl.$cfg" |
 			awk '{printf "%.6f\n", $2 / $3}' | bench_median)
 	done
-	CRATIO[$wl.de]=$(join "$TOP/tps/cpu.$wl.e" "$TOP/tps/cpu.$wl.d" |
-		awk '{printf "%.6f\n", $2 / $3}' | bench_median)
-	# (d)/(e), paired the same way
-	RATIO[$wl.de]=$(join "$TOP/tps/$wl.d" "$TOP/tps/$wl.e" |
-		awk '{printf "%.6f\n", $2 / $3}' | bench_median)
+	# (d)/(e) and (d)/(f), paired the same way
+	for x in e f; do
+		CRATIO[$wl.d$x]=$(join "$TOP/tps/cpu.$wl.$x" "$TOP/tps/cpu.$wl.d" |
+			awk '{printf "%.6f\n", $2 / $3}' | bench_median)
+		RATIO[$wl.d$x]=$(join "$TOP/tps/$wl.d" "$TOP/tps/$wl.$x" |
+			awk '{printf "%.6f\n", $2 / $3}' | bench_median)
+	done
 done
 
 # ---------------------------------------------------------------------------
 # Denial latency
 # ---------------------------------------------------------------------------
 
-log "denial latency: $DENIALS x (DROP TABLE, DELETE without WHERE, SELECT 1) as bench_agent"
+log "denial latency: $DENIALS x (DROP TABLE, DELETE without WHERE, SELECT 1) as the agent of (c)"
 gcc -O2 -Wall -o "$TOP/denial_latency" bench/denial_latency.c \
 	-I"$("$PGBIN/pg_config" --includedir)" -lpq
-audit_before=$(bench_psql "$TOP/guard" "${PORT[guard]}" postgres -At \
+audit_before=$(bench_psql "$TOP/c" "${PORT[c]}" postgres -At \
 	-c "SELECT count(*) FROM agent_guard.audit_log WHERE verdict = 'deny'")
-"$TOP/denial_latency" "host=$TOP/guard port=${PORT[guard]} user=bench_agent dbname=bench" \
+"$TOP/denial_latency" "host=$TOP/c port=${PORT[c]} user=bench_user dbname=bench" \
 	"$DENIALS" 50 "DROP TABLE victim" "DELETE FROM victim" "SELECT 1" >"$TOP/latency"
-audit_after=$(bench_psql "$TOP/guard" "${PORT[guard]}" postgres -At \
+audit_after=$(bench_psql "$TOP/c" "${PORT[c]}" postgres -At \
 	-c "SELECT count(*) FROM agent_guard.audit_log WHERE verdict = 'deny'")
-victim_rows=$(bench_psql "$TOP/guard" "${PORT[guard]}" bench -At -c "SELECT count(*) FROM victim")
+victim_rows=$(bench_psql "$TOP/c" "${PORT[c]}" bench -At -c "SELECT count(*) FROM victim")
 # every timed (and warm-up) denial must have been a 42501 with its audit row
 bad=$(awk '$1 < 2 && $3 != "42501"' "$TOP/latency" | wc -l)
 if ((bad > 0 || victim_rows != 1000)); then
@@ -303,9 +314,18 @@ done
 audit_rows=$((audit_after - audit_before))
 
 # pgaudit's log volume, for the record
-pgaudit_lines=$(grep -c 'AUDIT:' "$TOP/pgaudit/log" || true)
-audit_all_rows=$(bench_psql "$TOP/guard" "${PORT[guard]}" postgres -At \
-	-c "SELECT count(*) FROM agent_guard.audit_log WHERE verdict = 'allow'")
+pgaudit_lines_e=$(grep -c 'AUDIT:' "$TOP/e/log" || true)
+pgaudit_lines_f=$(grep -c 'AUDIT:' "$TOP/f/log" || true)
+# (d)'s rows, once the audit worker has written all of them
+audit_all_rows=-1
+while :; do
+	n=$(bench_psql "$TOP/d" "${PORT[d]}" postgres -At \
+		-c "SELECT count(*) FROM agent_guard.audit_log WHERE verdict = 'allow'")
+	((n == audit_all_rows)) && break
+	audit_all_rows=$n
+	sleep 1
+done
+d_statements=$(awk '{ s += $1 } END { print s + 0 }' "$TOP/d_statements")
 
 for c in "${CLUSTERS[@]}"; do bench_cluster_stop "$TOP/$c"; done
 
@@ -392,6 +412,7 @@ met() { awk -v r="$1" -v t="$2" 'BEGIN {print (r >= t) ? "met" : "**missed**"}';
 	target_row "(b)/(a) >= 0.99" b 0.99
 	target_row "(c)/(a) >= 0.97" c 0.97
 	target_row "(d) ahead of (e): (d)/(e) > 1" de 1.0000001
+	target_row "not a target, like for like: (d)/(f)" df 1.0000001
 	echo
 	echo "## Latency, denials and other figures"
 	echo
@@ -407,7 +428,7 @@ met() { awk -v r="$1" -v t="$2" 'BEGIN {print (r >= t) ? "met" : "**missed**"}';
 	else
 		echo "| agent_guard_lint throughput | not measured (no bench/lint*.sh when this ran) |"
 	fi
-	echo "| audit volume during the pgbench rounds | (d): $audit_all_rows \`allow\` rows in agent_guard.audit_log; (e): $pgaudit_lines \`AUDIT:\` lines in the server log |"
+	echo "| audit volume during the pgbench rounds | (d): $audit_all_rows \`allow\` rows in agent_guard.audit_log for $d_statements statements pgbench counted (it leaves out those of transactions still open when -T ends); (e): $pgaudit_lines_e and (f): $pgaudit_lines_f \`AUDIT:\` lines in the server log |"
 } >"$OUT"
 
 cat "$OUT"
