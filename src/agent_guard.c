@@ -37,6 +37,7 @@ _PG_init(void)
 	ag_identity_init();
 	ag_policy_init();
 	ag_budget_init();
+	ag_audit_init();
 	ag_audit_register_worker();
 
 	/* Hooks, all in one place. */

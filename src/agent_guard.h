@@ -97,7 +97,8 @@ extern bool ag_judge(AgFinding *f, const char *sourceText,
 extern bool ag_record(AgFinding *f, AgVerdict verdict, const char *sourceText,
 					  int stmt_location, int stmt_len);
 extern void ag_record_statement(const char *command_tag, const char *sourceText,
-								int stmt_location, int stmt_len);
+								int stmt_location, int stmt_len,
+								const void *owner);
 
 /* executor.c, utility.c: how deep in nested statements we are */
 extern int	ag_nesting_level;
@@ -167,7 +168,6 @@ typedef struct AgAuditRecord
 	const char *rule;
 	const char *reason;
 	List	   *objects;		/* char * */
-	bool		async;			/* routine record: do not wait for it */
 	const char *fingerprint;
 	const char *token_hash;		/* AG_REC_SPEND: SHA-256 of the token */
 	const char *approver;
@@ -183,6 +183,9 @@ extern void ag_audit_shmem_request(void);
 extern void ag_audit_shmem_startup(void);
 extern void ag_audit_register_worker(void);
 extern bool ag_audit_write(AgAuditRecord *rec);
+extern void ag_audit_init(void);
+extern void ag_routine_begin(const AgAuditRecord *rec, const void *owner);
+extern void ag_routine_end(const void *owner, int64 row_count);
 extern PGDLLEXPORT void ag_audit_worker_main(Datum main_arg);
 extern const char *const ag_hash_columns[];
 extern char *ag_audit_hash(Datum *values, bool *nulls);

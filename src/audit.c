@@ -37,8 +37,9 @@
  * appends under the lock.  The condition variable is broadcast whenever
  * slots become DONE or FREE or ring space is given back.
  *
- * Memory: the worker copies a batch out of shared memory into a loop
- * context that is reset after every batch.
+ * Memory: the worker copies slots out of shared memory into a loop
+ * context that is reset after every round, and ring bytes into a buffer of
+ * its own first.  Row values live in the (sub)transaction that writes them.
  *
  *-------------------------------------------------------------------------
  */
@@ -561,12 +562,101 @@ ag_ring_append(const AgSlot *local, TimestampTz deadline)
 	return NULL;
 }
 
+/* Fill a slot from a record and the session's identity, read now. */
+static void
+ag_fill_slot_now(AgSlot *slot, const AgAuditRecord *rec)
+{
+	ag_fill_slot(slot, rec, get_database_name(MyDatabaseId),
+				 GetUserNameFromId(GetSessionUserId(), true),
+				 GetUserNameFromId(GetUserId(), true),
+				 ag_client_addr());
+}
+
+/* ---------------------------------------------------------------------
+ * Routine records
+ *
+ * The record of a top-level statement that needed no decision is filled
+ * as the statement starts (catalog lookups need a live transaction) and
+ * kept until it ends: at its end, or at the abort of the (sub)transaction
+ * it ran in, it goes to the ring, unless a decision was recorded meanwhile
+ * (a nested statement refused, a row budget, a dry run), whose row then
+ * stands for the statement (its top_statement names it).
+ * ---------------------------------------------------------------------
+ */
+static AgSlot *routine = NULL;	/* in TopMemoryContext */
+static const void *routine_owner = NULL;	/* NULL: none pending */
+static SubTransactionId routine_subid;
+static bool routine_decided = false;
+
+/* Queue the pending routine record, if any and if nothing decided. */
+static void
+ag_routine_flush(int64 row_count)
+{
+	const char *why;
+
+	if (routine_owner == NULL)
+		return;
+	routine_owner = NULL;
+	if (routine_decided || ag_shared == NULL)
+		return;
+	routine->row_count = row_count;
+	why = ag_ring_append(routine,
+						 TimestampTzPlusMilliseconds(GetCurrentTimestamp(),
+													 ag_audit_timeout));
+	if (why != NULL)
+		ag_log_slot(routine, why);
+}
+
 /*
- * Hand a record to the audit worker and wait until it is committed.
- * Returns true when the row is durable in agent_guard.audit_log; false when
- * it is not, in which case the record has gone to the server log.
- * A routine record (rec->async) is only queued: true means it is on its
- * way.
+ * A top-level statement that needs no decision starts: keep its record.
+ * owner identifies the statement for ag_routine_end().
+ */
+void
+ag_routine_begin(const AgAuditRecord *rec, const void *owner)
+{
+	ag_routine_flush(-1);		/* one that never reported its end */
+	if (routine == NULL)
+		routine = MemoryContextAlloc(TopMemoryContext, sizeof(AgSlot));
+	ag_fill_slot_now(routine, rec);
+	routine_owner = owner;
+	routine_subid = GetCurrentSubTransactionId();
+	routine_decided = false;
+}
+
+/* The statement owner started has ended, having processed row_count rows. */
+void
+ag_routine_end(const void *owner, int64 row_count)
+{
+	if (owner == routine_owner)
+		ag_routine_flush(row_count);
+}
+
+static void
+ag_routine_xact_callback(XactEvent event, void *arg)
+{
+	ag_routine_flush(-1);
+}
+
+static void
+ag_routine_subxact_callback(SubXactEvent event, SubTransactionId mySubid,
+							SubTransactionId parentSubid, void *arg)
+{
+	if (event == SUBXACT_EVENT_ABORT_SUB && mySubid == routine_subid)
+		ag_routine_flush(-1);
+}
+
+void
+ag_audit_init(void)
+{
+	RegisterXactCallback(ag_routine_xact_callback, NULL);
+	RegisterSubXactCallback(ag_routine_subxact_callback, NULL);
+}
+
+/*
+ * Hand a decision's record to the audit worker and wait until it is
+ * committed.  Returns true when the row is durable in agent_guard.audit_log;
+ * false when it is not, in which case the record has gone to the server
+ * log.
  */
 bool
 ag_audit_write(AgAuditRecord *rec)
@@ -577,29 +667,15 @@ ag_audit_write(AgAuditRecord *rec)
 	TimestampTz deadline;
 	AgSlot	   *volatile held;
 	volatile AgSlotState outcome;
-	char	   *dbname;
-	char	   *session_role;
-	char	   *effective_role;
-	char	   *client_addr;
 	int			i;
 
-	/* Everything that may fail or allocate, before taking the lock. */
-	dbname = get_database_name(MyDatabaseId);
-	session_role = GetUserNameFromId(GetSessionUserId(), true);
-	effective_role = GetUserNameFromId(GetUserId(), true);
-	client_addr = ag_client_addr();
-	if (rec->async)
-	{
-		/* Filled anew every time: one buffer for the session will do. */
-		static AgSlot *async_local = NULL;
+	/* A decision's row stands for the statement (a token only if spent). */
+	if (rec->kind == AG_REC_AUDIT || rec->kind == AG_REC_REQUEST)
+		routine_decided = true;
 
-		if (async_local == NULL)
-			async_local = MemoryContextAlloc(TopMemoryContext, sizeof(AgSlot));
-		local = async_local;
-	}
-	else
-		local = palloc0(sizeof(AgSlot));
-	ag_fill_slot(local, rec, dbname, session_role, effective_role, client_addr);
+	/* Everything that may fail or allocate, before taking the lock. */
+	local = palloc0(sizeof(AgSlot));
+	ag_fill_slot_now(local, rec);
 
 	if (ag_shared == NULL)
 	{
@@ -609,15 +685,6 @@ ag_audit_write(AgAuditRecord *rec)
 
 	deadline = TimestampTzPlusMilliseconds(GetCurrentTimestamp(),
 										   ag_audit_timeout);
-
-	if (rec->async)
-	{
-		const char *why = ag_ring_append(local, deadline);
-
-		if (why != NULL)
-			ag_log_slot(local, why);
-		return why == NULL;
-	}
 
 	/* Find a free slot; wait for one if the queue is full. */
 	for (;;)
@@ -691,6 +758,8 @@ ag_audit_write(AgAuditRecord *rec)
 		return false;
 	}
 	ConditionVariableBroadcast(&ag_shared->cv);
+	if (rec->kind == AG_REC_SPEND && outcome == AG_SLOT_DONE_OK && rec->spent)
+		routine_decided = true;
 
 	/* A failed write was logged by the worker. */
 	return outcome == AG_SLOT_DONE_OK;
@@ -866,7 +935,9 @@ ag_kept_plan(SPIPlanPtr *plan, const char *sql)
 
 /*
  * At the start of a batch: take the chain's lock and read where it ends
- * (the last row, or the anchor a purge left), and the id sequence.
+ * (the last row, or the anchor a purge left), and the id sequence.  The
+ * reads are not read-only, so they take a snapshot after the lock and see
+ * what another appender committed while we waited for it.
  */
 static void
 ag_chain_begin(void)
@@ -883,13 +954,13 @@ ag_chain_begin(void)
 	if (SPI_execute_plan(ag_kept_plan(&chain_end_plan,
 									  "SELECT chain_seq, row_hash FROM agent_guard.audit_log"
 									  " ORDER BY chain_seq DESC LIMIT 1"),
-						 NULL, NULL, true, 1) != SPI_OK_SELECT)
+						 NULL, NULL, false, 1) != SPI_OK_SELECT)
 		elog(ERROR, "could not read the end of the audit chain");
 	if (SPI_processed == 0 &&
 		SPI_execute_plan(ag_kept_plan(&chain_anchor_plan,
 									  "SELECT last_chain_seq, last_row_hash FROM agent_guard.audit_anchor"
 									  " ORDER BY last_chain_seq DESC LIMIT 1"),
-						 NULL, NULL, true, 1) != SPI_OK_SELECT)
+						 NULL, NULL, false, 1) != SPI_OK_SELECT)
 		elog(ERROR, "could not read the audit chain's anchor");
 	chain_has_last = SPI_processed == 1;
 	chain_last_seq = 0;
@@ -1269,6 +1340,10 @@ ag_batch_has_waiter(AgSlot **batch, int n)
  * Write the batch in one transaction, each slot in a subtransaction of its
  * own so that one bad record cannot lose the others.  ok[i] tells whether
  * slot i was done; returns false if the transaction as a whole failed.
+ *
+ * Returns with interrupts held, from just before the commit: a terminate
+ * landing between the commit and the caller's handing the batch back would
+ * have the next worker write it again.  The caller resumes them.
  */
 static bool
 ag_worker_insert(AgSlot **batch, int n, bool *ok)
@@ -1295,15 +1370,18 @@ ag_worker_insert(AgSlot **batch, int n, bool *ok)
 		ag_worker_all_slots(batch, n, ok);
 		SPI_finish();
 		PopActiveSnapshot();
+		HOLD_INTERRUPTS();
 		CommitTransactionCommand();
 	}
 	PG_CATCH();
 	{
+		/* An error has reset the holdoff count, wherever it came from. */
 		MemoryContextSwitchTo(oldcxt);
 		EmitErrorReport();
 		FlushErrorState();
 		AbortCurrentTransaction();
 		committed = false;
+		HOLD_INTERRUPTS();
 	}
 	PG_END_TRY();
 
@@ -1371,6 +1449,69 @@ ag_ring_take(int *n, uint64 *end)
 	return recs;
 }
 
+/*
+ * Write a batch: slots taken from the queue (slot_index gives where each
+ * came from) or records taken from the ring (up to ring_end).  Then log
+ * what failed, or every row with log_format = json, and hand the batch
+ * back, all with interrupts held since the commit.
+ */
+static void
+ag_worker_batch(AgSlot **batch, int n, const int *slot_index, uint64 ring_end)
+{
+	bool	   *done = palloc(sizeof(bool) * n);
+	bool		committed;
+	int			i;
+
+	committed = ag_worker_insert(batch, n, done);
+	for (i = 0; i < n; i++)
+	{
+		if (!committed)
+			done[i] = false;
+		if (!done[i])
+		{
+			/* A rolled-back row has no id nor link. */
+			batch[i]->audit_id = 0;
+			batch[i]->row_hash[0] = '\0';
+			if (batch[i]->kind != AG_REC_SPEND)
+				ag_log_slot(batch[i], "insert failed");
+		}
+		else if (batch[i]->audit_id > 0 && ag_log_format == AG_LOG_FORMAT_JSON)
+			ereport(LOG,
+					(errmsg_internal("agent_guard audit: %s", ag_slot_json(batch[i])),
+					 errhidestmt(true)));
+	}
+
+	if (slot_index != NULL)
+	{
+		LWLockAcquire(ag_shared->lock, LW_EXCLUSIVE);
+		for (i = 0; i < n; i++)
+		{
+			AgSlot	   *s = &ag_shared->slots[slot_index[i]];
+
+			if (s->waiting)
+			{
+				s->state = done[i] ? AG_SLOT_DONE_OK : AG_SLOT_DONE_FAILED;
+				s->request_id = batch[i]->request_id;
+				s->out_ok = done[i] && batch[i]->out_ok;
+				s->out_max_rows = batch[i]->out_max_rows;
+				memcpy(s->out_text, batch[i]->out_text, sizeof(s->out_text));
+			}
+			else
+				s->state = AG_SLOT_FREE;
+		}
+		LWLockRelease(ag_shared->lock);
+	}
+	else
+	{
+		/* Written or logged: give the ring space back. */
+		LWLockAcquire(ag_shared->ring_lock, LW_EXCLUSIVE);
+		ag_shared->ring_read = ring_end;
+		LWLockRelease(ag_shared->ring_lock);
+	}
+	RESUME_INTERRUPTS();
+	ConditionVariableBroadcast(&ag_shared->cv);
+}
+
 void
 ag_audit_worker_main(Datum main_arg)
 {
@@ -1401,22 +1542,19 @@ ag_audit_worker_main(Datum main_arg)
 			(errmsg("agent_guard audit worker started, writing to database \"%s\"",
 					ag_audit_database)));
 
-	/* Big enough for a full ring take, so resets hand nothing back. */
+	/* Room for a usual round, kept across resets. */
 	loop_cxt = AllocSetContextCreate(TopMemoryContext,
 									 "agent_guard audit worker",
 									 0, 8 * AG_RING_TAKE, 8 * AG_RING_TAKE);
 
 	for (;;)
 	{
-		AgSlot	  **ring_recs;
-		AgSlot	  **batch;
-		bool	   *done;
+		AgSlot	   *slots[AG_NSLOTS];
 		int			slot_index[AG_NSLOTS];
-		int			nring;
+		AgSlot	  **ring_recs;
 		int			nslots = 0;
-		int			n;
+		int			nring;
 		uint64		ring_end;
-		bool		committed;
 
 		CHECK_FOR_INTERRUPTS();
 		if (ConfigReloadPending)
@@ -1427,13 +1565,11 @@ ag_audit_worker_main(Datum main_arg)
 
 		MemoryContextSwitchTo(loop_cxt);
 
-		/* Routine records from the ring first, then the decisions. */
-		ring_recs = ag_ring_take(&nring, &ring_end);
-		batch = palloc(sizeof(AgSlot *) * (nring + AG_NSLOTS));
-		if (nring > 0)
-			memcpy(batch, ring_recs, sizeof(AgSlot *) * nring);
-
-		/* Take every filled slot; copy it out so the lock is short. */
+		/*
+		 * Decisions first, in a transaction of their own: a backend waits for
+		 * each, and none should wait behind a ring's worth of routine rows.
+		 * Take every filled slot; copy it out so the lock is short.
+		 */
 		LWLockAcquire(ag_shared->lock, LW_EXCLUSIVE);
 		for (i = 0; i < AG_NSLOTS; i++)
 		{
@@ -1442,70 +1578,27 @@ ag_audit_worker_main(Datum main_arg)
 			if (s->state != AG_SLOT_FILLED)
 				continue;
 			s->state = AG_SLOT_WRITING;
-			batch[nring + nslots] = palloc(offsetof(AgSlot, data) + s->used);
-			memcpy(batch[nring + nslots], s, offsetof(AgSlot, data) + s->used);
+			slots[nslots] = palloc(offsetof(AgSlot, data) + s->used);
+			memcpy(slots[nslots], s, offsetof(AgSlot, data) + s->used);
 			slot_index[nslots++] = i;
 		}
 		LWLockRelease(ag_shared->lock);
+		if (nslots > 0)
+			ag_worker_batch(slots, nslots, slot_index, 0);
 
-		n = nring + nslots;
-		if (n == 0)
+		/* Then the routine records from the ring. */
+		ring_recs = ag_ring_take(&nring, &ring_end);
+		if (nring > 0)
+			ag_worker_batch(ring_recs, nring, NULL, ring_end);
+
+		MemoryContextSwitchTo(TopMemoryContext);
+		MemoryContextReset(loop_cxt);
+		if (nslots == 0 && nring == 0)
 		{
-			MemoryContextSwitchTo(TopMemoryContext);
-			MemoryContextReset(loop_cxt);
 			(void) WaitLatch(MyLatch,
 							 WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
 							 100L, PG_WAIT_EXTENSION);
 			ResetLatch(MyLatch);
-			continue;
 		}
-
-		done = palloc(sizeof(bool) * n);
-		committed = ag_worker_insert(batch, n, done);
-		MemoryContextSwitchTo(loop_cxt);
-		for (i = 0; i < n; i++)
-		{
-			if (!committed)
-				done[i] = false;
-			if (!done[i] && batch[i]->kind != AG_REC_SPEND)
-				ag_log_slot(batch[i], "insert failed");
-			else if (done[i] && batch[i]->audit_id > 0 &&
-					 ag_log_format == AG_LOG_FORMAT_JSON)
-				ereport(LOG,
-						(errmsg_internal("agent_guard audit: %s", ag_slot_json(batch[i])),
-						 errhidestmt(true)));
-		}
-
-		LWLockAcquire(ag_shared->lock, LW_EXCLUSIVE);
-		for (i = 0; i < nslots; i++)
-		{
-			AgSlot	   *s = &ag_shared->slots[slot_index[i]];
-			AgSlot	   *b = batch[nring + i];
-			bool		ok = done[nring + i];
-
-			if (s->waiting)
-			{
-				s->state = ok ? AG_SLOT_DONE_OK : AG_SLOT_DONE_FAILED;
-				s->request_id = b->request_id;
-				s->out_ok = ok && b->out_ok;
-				s->out_max_rows = b->out_max_rows;
-				memcpy(s->out_text, b->out_text, sizeof(s->out_text));
-			}
-			else
-				s->state = AG_SLOT_FREE;
-		}
-		LWLockRelease(ag_shared->lock);
-
-		/* The ring records are written or logged: give their space back. */
-		if (nring > 0)
-		{
-			LWLockAcquire(ag_shared->ring_lock, LW_EXCLUSIVE);
-			ag_shared->ring_read = ring_end;
-			LWLockRelease(ag_shared->ring_lock);
-		}
-		ConditionVariableBroadcast(&ag_shared->cv);
-
-		MemoryContextSwitchTo(TopMemoryContext);
-		MemoryContextReset(loop_cxt);
 	}
 }

@@ -100,12 +100,13 @@ ag_record(AgFinding *f, AgVerdict verdict, const char *sourceText,
 }
 
 /*
- * With agent_guard.audit_level = all: a routine record of a statement of an
- * agent session that needed no decision.  Not waited for.
+ * With agent_guard.audit_level = all: a top-level statement of an agent
+ * session that needed no decision starts.  Its routine record is queued when
+ * it ends (ag_routine_end() with the same owner) or fails, not waited for.
  */
 void
 ag_record_statement(const char *command_tag, const char *sourceText,
-					int stmt_location, int stmt_len)
+					int stmt_location, int stmt_len, const void *owner)
 {
 	AgAuditRecord rec;
 
@@ -116,8 +117,7 @@ ag_record_statement(const char *command_tag, const char *sourceText,
 	rec.command_tag = command_tag;
 	rec.statement = ag_redacted(ag_statement_text(sourceText, stmt_location, stmt_len));
 	rec.rule = "none";
-	rec.async = true;
-	(void) ag_audit_write(&rec);
+	ag_routine_begin(&rec, owner);
 }
 
 /*

@@ -117,13 +117,14 @@ ag_ExecutorStart(QueryDesc *queryDesc, int eflags)
 		routine = false;		/* its decision is on record */
 
 	/*
-	 * A statement that needed no decision, recorded as it starts: one that
-	 * PostgreSQL then refuses or that fails is on record too.
+	 * A statement that needed no decision so far: its record is taken as it
+	 * starts, so that one PostgreSQL then refuses or that fails is on record
+	 * too, and queued as it ends.
 	 */
 	if (routine)
 		ag_record_statement(GetCommandTagName(CreateCommandTag((Node *) pstmt)),
 							queryDesc->sourceText,
-							pstmt->stmt_location, pstmt->stmt_len);
+							pstmt->stmt_location, pstmt->stmt_len, queryDesc);
 
 #ifdef AG_EXECUTOR_START_RETURNS_BOOL
 	{
@@ -199,7 +200,11 @@ ag_ExecutorEnd(QueryDesc *queryDesc)
 {
 	ag_budget_unwatch(queryDesc);
 	if (ag_nesting_level == 0)
+	{
 		ag_budget_statement_end();
+		ag_routine_end(queryDesc, queryDesc->estate ?
+					   (int64) queryDesc->estate->es_processed : -1);
+	}
 
 	if (prev_ExecutorEnd)
 		prev_ExecutorEnd(queryDesc);

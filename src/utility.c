@@ -68,7 +68,7 @@ ag_ProcessUtility(PlannedStmt *pstmt, const char *queryString,
 		if (toplevel && ag_audit_level == AG_AUDIT_ALL && !recorded)
 			ag_record_statement(GetCommandTagName(CreateCommandTag(stmt)),
 								queryString, pstmt->stmt_location,
-								pstmt->stmt_len);
+								pstmt->stmt_len, pstmt);
 	}
 
 	ag_drop_scope = scope;
@@ -94,7 +94,11 @@ ag_ProcessUtility(PlannedStmt *pstmt, const char *queryString,
 	PG_END_TRY();
 
 	if (judge && toplevel)
+	{
 		ag_budget_statement_end();
+		ag_routine_end(pstmt, qc && command_tag_display_rowcount(qc->commandTag) ?
+					   (int64) qc->nprocessed : -1);
+	}
 }
 
 void

@@ -39,7 +39,7 @@ GRANT CREATE ON SCHEMA public TO bot, human;
 sub as_bot
 {
 	my ($sql) = @_;
-	return $node->psql('postgres', $sql, extra_params => [ '-U', 'bot' ]);
+	return $node->psql('postgres', $sql, extra_params => [ '-U', 'bot' ], on_error_stop => 0);
 }
 
 sub rows_like
@@ -99,12 +99,44 @@ wait_rows('m-perm', 1, 'and the attempt is on record');
 wait_rows('m-basic', 5, 'the agent\'s five statements reach audit_log');
 is( $node->safe_psql(
 		'postgres', q{
-SELECT string_agg(command_tag || ':' || verdict || ':' || rule || ':' || session_role, ','
-                  ORDER BY chain_seq)
+SELECT string_agg(command_tag || ':' || verdict || ':' || rule || ':' || session_role
+                  || ':' || coalesce(row_count::text, '-'), ',' ORDER BY logged_at)
   FROM agent_guard.audit_log WHERE statement LIKE '%m-basic%'}),
-	'CREATE TABLE:allow:none:bot,INSERT:allow:none:bot,SELECT:allow:none:bot,'
-	  . 'UPDATE:allow:none:bot,DELETE:deny:unbounded_delete:bot',
-	'four routine rows and the denial, in order');
+	'CREATE TABLE:allow:none:bot:-,INSERT:allow:none:bot:2,SELECT:allow:none:bot:1,'
+	  . 'UPDATE:allow:none:bot:1,DELETE:deny:unbounded_delete:bot:2',
+	'four routine rows with the rows they processed, and the denial, in the order they ran');
+
+# One row per client statement, whatever happens inside it.
+as_bot(
+	q{
+DO $$ BEGIN DELETE FROM a1; END $$ /* m-nested */;
+PREPARE p AS DELETE FROM a1 /* m-prep */;
+EXECUTE p /* m-exec */;
+SELECT 1 / (random() * 0)::int /* m-div */;
+DO $$ BEGIN BEGIN PERFORM 1 / 0; EXCEPTION WHEN division_by_zero THEN NULL; END; END $$ /* m-exc */;
+BEGIN;
+SAVEPOINT s;
+SELECT 1 / (random() * 0)::int /* m-sp-fail */;
+ROLLBACK TO SAVEPOINT s;
+SELECT 2 /* m-sp-ok */;
+COMMIT;
+SELECT 'm-last';
+});
+wait_rows('m-last', 1, 'the statements reach audit_log');
+is( $node->safe_psql(
+		'postgres', q{
+SELECT string_agg(command_tag || ':' || verdict || ':' || coalesce(row_count::text, '-'), ','
+                  ORDER BY logged_at)
+  FROM agent_guard.audit_log
+ WHERE coalesce(top_statement, statement) ~ 'm-(nested|prep|exec|div|exc|sp-fail|sp-ok)'}),
+	'DELETE:deny:2,PREPARE:allow:-,DELETE:deny:2,SELECT:allow:-,DO:allow:-,'
+	  . 'SELECT:allow:-,SELECT:allow:1',
+	'a refused nested statement\'s denial stands for its DO and its EXECUTE; failed statements are on record once');
+is( $node->safe_psql(
+		'postgres', q{
+SELECT count(*) FROM agent_guard.audit_log
+ WHERE verdict = 'allow' AND statement ~ 'm-(nested|exec)'}),
+	'0', 'no allow row for a statement that was refused inside');
 is(rows_like('m-human'), '0', 'a human session is not recorded');
 like(
 	$node->safe_psql('postgres', 'SELECT ok FROM agent_guard.verify_audit()'),
