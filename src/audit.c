@@ -634,7 +634,13 @@ ag_routine_end(const void *owner, int64 row_count)
 static void
 ag_routine_xact_callback(XactEvent event, void *arg)
 {
-	ag_routine_flush(-1);
+	/*
+	 * A failed statement's record goes at the abort.  A commit inside a
+	 * procedure does not end the CALL: its record waits for the CALL's end.
+	 */
+	if (event == XACT_EVENT_ABORT || event == XACT_EVENT_PARALLEL_ABORT ||
+		ag_nesting_level == 0)
+		ag_routine_flush(-1);
 }
 
 static void

@@ -137,6 +137,26 @@ is( $node->safe_psql(
 SELECT count(*) FROM agent_guard.audit_log
  WHERE verdict = 'allow' AND statement ~ 'm-(nested|exec)'}),
 	'0', 'no allow row for a statement that was refused inside');
+
+# A procedure's COMMIT does not end its CALL.
+as_bot(
+	q{
+CREATE PROCEDURE pr_deny() LANGUAGE plpgsql AS $$
+BEGIN INSERT INTO a1 VALUES (9); COMMIT; DELETE FROM a1; END $$;
+CREATE PROCEDURE pr_ok() LANGUAGE plpgsql AS $$
+BEGIN INSERT INTO a1 VALUES (10); COMMIT; INSERT INTO a1 VALUES (11); END $$;
+CALL pr_deny() /* m-call-deny */;
+CALL pr_ok() /* m-call-ok */;
+SELECT 'm-call-last';
+});
+wait_rows('m-call-last', 1, 'the CALLs reach audit_log');
+is( $node->safe_psql(
+		'postgres', q{
+SELECT string_agg(command_tag || ':' || verdict, ',' ORDER BY logged_at)
+  FROM agent_guard.audit_log
+ WHERE coalesce(top_statement, statement) ~ 'm-call-(deny|ok)'}),
+	'DELETE:deny,CALL:allow',
+	'a CALL that commits inside is one row: its denial, or its allow row');
 is(rows_like('m-human'), '0', 'a human session is not recorded');
 like(
 	$node->safe_psql('postgres', 'SELECT ok FROM agent_guard.verify_audit()'),
