@@ -380,15 +380,6 @@ static const char *const safe_builtins[] = {
 	"upper", "variance", "version", "width_bucket", NULL
 };
 
-static bool
-in_list(const char *const *list, const char *name)
-{
-	for (; *list; list++)
-		if (strcmp(*list, name) == 0)
-			return true;
-	return false;
-}
-
 /*
  * What calling this function does: merged into r.  Functions created in
  * the input bring their body's verdict; unknown ones need a runtime check.
@@ -434,7 +425,7 @@ agl_classify_call(AglCtx *cx, const JVal *funcname, const JVal *args, AglResult 
 			agl_result_runtime(r, "set_config() of session_replication_role: the server refuses every write while it is not origin");
 		return;
 	}
-	if (in_list(volatile_builtins, name) && (schema || !agl_entry_find(L->functions, name)))
+	if (agl_in_list(volatile_builtins, name) && (schema || !agl_entry_find(L->functions, name)))
 	{
 		if (is_volatile)
 			*is_volatile = true;
@@ -449,7 +440,7 @@ agl_classify_call(AglCtx *cx, const JVal *funcname, const JVal *args, AglResult 
 							 agl_printf(L->arena, "function %s, created in the input, does this", name));
 		return;
 	}
-	if (schema || in_list(safe_builtins, name))
+	if (schema || agl_in_list(safe_builtins, name))
 		return;
 	agl_result_runtime(r, agl_printf(L->arena,
 									 "calls function %s, whose body is not in the input", name));

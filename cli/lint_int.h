@@ -22,9 +22,20 @@
 #define AGL_LINT_INT_H
 
 #include <stdbool.h>
+#include <string.h>
 
 #include "json.h"
 #include "lint.h"
+
+/* Is name one of the NULL-terminated list? */
+static inline bool
+agl_in_list(const char *const *list, const char *name)
+{
+	for (; *list; list++)
+		if (strcmp(*list, name) == 0)
+			return true;
+	return false;
+}
 
 /* How deep bodies and EXECUTEd strings are followed. */
 #define MAX_DEPTH 16

@@ -31,28 +31,15 @@
 
 #define GUARD_SCHEMA "agent_guard"
 
-/* Functions of pg_catalog an agent session may not call (src/tamper.c). */
+/* Functions of pg_catalog an agent session may not call (src/ag_vocab.h). */
 static const char *const catalog_denied[] = {
-	"pg_terminate_backend", "pg_cancel_backend",
-	"lo_import", "lo_export",
-	"pg_file_write", "pg_file_unlink", "pg_file_rename", "pg_file_sync",
-	"pg_drop_replication_slot", "pg_replication_origin_drop",
-	NULL
+	AG_CATALOG_DENIED_FUNCTIONS, NULL
 };
 
 /* Languages PostgreSQL ships as trusted. */
 static const char *const trusted_languages[] = {
 	"sql", "plpgsql", "plperl", "pltcl", "plv8", NULL
 };
-
-static bool
-in_list(const char *const *list, const char *name)
-{
-	for (; *list; list++)
-		if (strcmp(*list, name) == 0)
-			return true;
-	return false;
-}
 
 /* Mark r as guard tampering, replacing what else was found. */
 static void
@@ -76,7 +63,7 @@ language_untrusted(const char *lang)
 
 	if (strcmp(lang, "c") == 0 || strcmp(lang, "internal") == 0)
 		return 1;
-	if (in_list(trusted_languages, lang))
+	if (agl_in_list(trusted_languages, lang))
 		return 0;
 	if (len > 1 && lang[len - 1] == 'u')
 		return 1;
@@ -285,7 +272,7 @@ agl_call_is_tamper(AglCtx *cx, const JVal *funcname, AglResult *r)
 
 	if (name == NULL || (items && items->n > 2))
 		return false;
-	if (in_list(catalog_denied, name))
+	if (agl_in_list(catalog_denied, name))
 		denied = catalog || (schema == NULL && !agl_entry_find(L->functions, name));
 	else if (strncmp(name, "dblink", 6) == 0 && !catalog)
 		denied = schema != NULL || !agl_entry_find(L->functions, name);

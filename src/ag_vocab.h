@@ -109,4 +109,15 @@ ag_verdict_name(AgVerdict v)
 	return (v >= AG_VERDICT_ALLOW && v <= AG_VERDICT_DRY_RUN) ? ag_verdict_names[v] : "deny";
 }
 
+/*
+ * Functions of pg_catalog an agent session may not call: they reach outside
+ * the guard (signalling backends, server-side file transfer, adminpack's
+ * file functions, replication slot and origin removal).
+ */
+#define AG_CATALOG_DENIED_FUNCTIONS \
+	"pg_terminate_backend", "pg_cancel_backend", \
+	"lo_import", "lo_export", \
+	"pg_file_write", "pg_file_unlink", "pg_file_rename", "pg_file_sync", \
+	"pg_drop_replication_slot", "pg_replication_origin_drop"
+
 #endif							/* AG_VOCAB_H */

@@ -60,11 +60,7 @@ static fmgr_hook_type prev_fmgr_hook = NULL;
 
 /* Functions an agent session may not call, by name, in pg_catalog. */
 static const char *const ag_catalog_denied[] = {
-	"pg_terminate_backend", "pg_cancel_backend",
-	"lo_import", "lo_export",
-	"pg_file_write", "pg_file_unlink", "pg_file_rename", "pg_file_sync",
-	"pg_drop_replication_slot", "pg_replication_origin_drop",
-	NULL
+	AG_CATALOG_DENIED_FUNCTIONS, NULL
 };
 
 /* Does an agent role own this function? */
