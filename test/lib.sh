@@ -31,3 +31,29 @@ free_port() {
 	done
 	echo 55432
 }
+
+# Stop any cluster still running from the scratch directory $WORK, then
+# remove it (unless KEEP_WORK=1).  Servers a run started and stopped itself
+# are gone already; this catches what an interrupted or crashed run left
+# behind.
+scratch_cleanup() {
+	[[ -n "$WORK" && -d "$WORK" ]] || return 0
+	local pidfile datadir pid
+	while IFS= read -r pidfile; do
+		datadir=$(dirname "$pidfile")
+		pid=$(head -n 1 "$pidfile" 2>/dev/null || true)
+		echo "cleanup: stopping leftover server in $datadir" >&2
+		if ! runuser -u postgres -- "$PGBIN/pg_ctl" -D "$datadir" -m immediate \
+			-w stop >/dev/null 2>&1; then
+			if [[ "$pid" =~ ^[0-9]+$ ]]; then
+				kill -9 "$pid" 2>/dev/null || true
+			fi
+		fi
+	done < <(find "$WORK" -name postmaster.pid 2>/dev/null)
+	if [[ "${KEEP_WORK:-0}" == 1 ]]; then
+		echo "scratch directory kept: $WORK" >&2
+	else
+		rm -rf "$WORK"
+	fi
+	WORK=
+}

@@ -104,23 +104,7 @@ as_postgres() {
 	(cd "$WORK" && runuser -u postgres -- "$@")
 }
 
-# Stop whatever server is still running in the scratch directory, then
-# remove it (unless KEEP_WORK=1).
-cleanup() {
-	[[ -n "$WORK" && -d "$WORK" ]] || return 0
-	local pidfile
-	while IFS= read -r pidfile; do
-		runuser -u postgres -- "$PGBIN/pg_ctl" -D "$(dirname "$pidfile")" \
-			-m immediate -w stop >/dev/null 2>&1 || true
-	done < <(find "$WORK" -name postmaster.pid 2>/dev/null)
-	if [[ "${KEEP_WORK:-0}" == 1 ]]; then
-		echo "scratch directory kept: $WORK" >&2
-	else
-		rm -rf "$WORK"
-	fi
-	WORK=
-}
-trap cleanup EXIT
+trap scratch_cleanup EXIT
 trap 'exit 130' INT TERM
 
 

@@ -43,37 +43,12 @@ SUMMARY_DONE=0
 WORK=
 
 # ---------------------------------------------------------------------------
-# Cleanup and summary
+# Cleanup and summary (scratch_cleanup is in test/lib.sh)
 # ---------------------------------------------------------------------------
-
-# Stop any cluster still running from the scratch directory, then remove it.
-# pg_regress and PostgreSQL::Test::Cluster stop their own servers; this only
-# catches what an interrupted or crashed run left behind.
-cleanup() {
-	[[ -n "$WORK" && -d "$WORK" ]] || return 0
-	local pidfile datadir pid
-	while IFS= read -r pidfile; do
-		datadir=$(dirname "$pidfile")
-		pid=$(head -n 1 "$pidfile" 2>/dev/null || true)
-		echo "cleanup: stopping leftover server in $datadir" >&2
-		if ! runuser -u postgres -- "$PGBIN/pg_ctl" -D "$datadir" -m immediate \
-			-w stop >/dev/null 2>&1; then
-			if [[ "$pid" =~ ^[0-9]+$ ]]; then
-				kill -9 "$pid" 2>/dev/null || true
-			fi
-		fi
-	done < <(find "$WORK" -name postmaster.pid 2>/dev/null)
-	if [[ "${KEEP_WORK:-0}" == 1 ]]; then
-		echo "scratch directory kept: $WORK" >&2
-	else
-		rm -rf "$WORK"
-	fi
-	WORK=
-}
 
 summary() {
 	SUMMARY_DONE=1
-	cleanup
+	scratch_cleanup
 	echo
 	echo "$PASSED passed, $FAILED failed"
 }
@@ -88,7 +63,7 @@ on_exit() {
 		summary
 		exit 1
 	fi
-	cleanup
+	scratch_cleanup
 }
 trap on_exit EXIT
 trap 'exit 130' INT TERM
@@ -264,35 +239,30 @@ shopt -u nullglob
 # CLI
 # ---------------------------------------------------------------------------
 
-if [[ -x test/cli/run.sh ]]; then
-	section "CLI: test/cli/run.sh"
-	log=$WORK/logs/cli.log
+# A suite that is one script printing TAP lines: script_suite NAME SCRIPT
+script_suite() {
+	local name=$1 script=$2 log rc
+	if [[ ! -x $script ]]; then
+		section "$name: skipped (no executable $script)"
+		return
+	fi
+	section "$name: $script"
+	log=$WORK/logs/$name.log
 	set +e
-	test/cli/run.sh 2>&1 | tee "$log"
+	"$script" 2>&1 | tee "$log"
 	rc=${PIPESTATUS[0]}
 	set -e
-	record_suite CLI "$rc" "$(count_lines '^ok\b' "$log")" \
+	record_suite "$name" "$rc" "$(count_lines '^ok\b' "$log")" \
 		"$(count_lines '^not ok\b' "$log")"
-else
-	section "CLI: skipped (no executable test/cli/run.sh)"
-fi
+}
+
+script_suite CLI test/cli/run.sh
 
 # ---------------------------------------------------------------------------
 # Real clients: node-postgres, an MCP server, pgbench (test/clients/run.sh)
 # ---------------------------------------------------------------------------
 
-if [[ -x test/clients/run.sh ]]; then
-	section "clients: test/clients/run.sh"
-	log=$WORK/logs/clients.log
-	set +e
-	test/clients/run.sh 2>&1 | tee "$log"
-	rc=${PIPESTATUS[0]}
-	set -e
-	record_suite clients "$rc" "$(count_lines '^ok\b' "$log")" \
-		"$(count_lines '^not ok\b' "$log")"
-else
-	section "clients: skipped (no executable test/clients/run.sh)"
-fi
+script_suite clients test/clients/run.sh
 
 # ---------------------------------------------------------------------------
 # PostgreSQL's own regression suite, without and with agent_guard preloaded
